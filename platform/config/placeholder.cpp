@@ -1,0 +1,1 @@
+namespace iommu_vp {}
