@@ -1,6 +1,7 @@
 #include "models/dma/traffic_master.h"
 
 #include "models/common/log.h"
+#include "models/common/payload.h"
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
@@ -21,19 +22,6 @@ unsigned response_index(tlm::tlm_response_status status) { return static_cast<un
 // Write data is a function of the address, so a test can check what landed where.
 void fill_write_data(std::uint64_t address, std::uint8_t* data, unsigned size) {
     for (unsigned i = 0; i < size; ++i) data[i] = static_cast<std::uint8_t>(address + i);
-}
-
-void prepare_payload(tlm::tlm_generic_payload& p, bool is_read, std::uint64_t address, std::uint8_t* data,
-                     unsigned length) {
-    p.set_command(is_read ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND);
-    p.set_address(address);
-    p.set_data_ptr(data);
-    p.set_data_length(length);
-    p.set_streaming_width(length);
-    p.set_byte_enable_ptr(nullptr);
-    p.set_byte_enable_length(0);
-    p.set_dmi_allowed(false);
-    p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
 }
 
 }  // namespace
@@ -124,7 +112,13 @@ bool TrafficMaster::next_access(GeneratedAccess& access, MasterAttrs& attrs, sc_
     return true;
 }
 
+void TrafficMaster::release() {
+    released_ = true;
+    released_event_.notify(SC_ZERO_TIME);
+}
+
 void TrafficMaster::run_stream(unsigned) {
+    if (params_.held_at_start && !released_) wait(released_event_);
     Stream stream;
     stream.keeper.reset();
     stream.payload.set_extension(&stream.attrs);

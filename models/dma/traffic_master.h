@@ -40,6 +40,7 @@ struct TrafficMasterParams {
     unsigned outstanding = 1;            // concurrent streams of transactions
     bool use_dmi = false;
     bool enabled = true;                 // false: no generated traffic (the master only serves scripts)
+    bool held_at_start = false;          // wait for release() before start_time counts (a platform's pre-boot phase)
     std::uint64_t seed = 0;              // of the pattern's random stream
 };
 
@@ -66,6 +67,8 @@ public:
     MasterAttrs default_attrs() const;
 
     bool done() const { return finished_streams_ == active_streams_; }
+    // Lets a master built with held_at_start begin; start_time counts from here.
+    void release();
     const sc_core::sc_event& done_event() const { return done_event_; }
 
     // Issues one transaction from the calling SC_THREAD and waits for its annotated delay.
@@ -96,6 +99,8 @@ private:
     unsigned active_streams_ = 0;
     unsigned finished_streams_ = 0;
     sc_core::sc_event done_event_;
+    sc_core::sc_event released_event_;
+    bool released_ = false;
     tlm::tlm_dmi dmi_;
     bool dmi_valid_ = false;
     bool dmi_refused_ = false;

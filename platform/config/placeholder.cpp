@@ -1,1 +1,0 @@
-namespace iommu_vp {}

@@ -1,0 +1,142 @@
+// The schema of a platform description. Every default carries the reason it was chosen; the
+// reference configuration (vp_configs/reference.yaml) is generated from this table.
+#include "platform/config/schema.h"
+
+namespace iommu_vp::platform {
+namespace {
+
+constexpr std::uint64_t kU32Max = 0xFFFF'FFFFu;
+constexpr std::uint64_t kAddressMax = (std::uint64_t{1} << 52) - 1;
+constexpr double kNsMax = 1.0e12;  // 1000 s of simulated time
+
+SchemaNode simulation_schema() {
+    return map_key("simulation", "how the simulation runs",
+                   {
+                       number_key("quantum_ns", 1000, 1, kNsMax,
+                                  "temporal-decoupling quantum: how far an initiator may run ahead of the kernel (ns)",
+                                  "1 us bounds the skew between masters to a few memory round trips while keeping "
+                                  "context switches rare; lower it for tighter interleaving, raise it for host speed"),
+                       number_key("max_time_ns", 0, 0, kNsMax,
+                                  "stop the run at this simulated time (ns); 0 runs until every master is done",
+                                  "unbounded by default: traffic counts and durations end a run"),
+                       integer_key("seed", 1, 0, ~std::uint64_t{0},
+                                   "seed of every random stream (traffic, replacement); --seed overrides it"),
+                       number_key("script_poll_interval_ns", 100, 0.001, kNsMax,
+                                  "pause between the reads of a script's poll32/poll64 (ns)",
+                                  "a driver's poll loop with a short delay between reads; keeps a poll of a register "
+                                  "that answers in zero time from spinning at one instant"),
+                   });
+}
+
+SchemaNode bus_schema() {
+    return map_key("bus", "the system interconnect that every master and target hangs off",
+                   {
+                       number_key("hop_latency_ns", 2, 0, kNsMax, "latency added by the interconnect per transaction (ns)",
+                                  "2 cycles of a 1 GHz interconnect clock (a switch and a register slice); an "
+                                  "assumption: set the integrator's figure"),
+                   });
+}
+
+SchemaNode memory_schema() {
+    SchemaNode base = size_key("base", 0, 0, kAddressMax, "first system address of the memory");
+    base.required = true;
+    base.example = 0x8000'0000u;
+    SchemaNode size = size_key("size", 0, 4096, std::uint64_t{1} << 52, "bytes (suffixes KiB, MiB, GiB, TiB allowed)");
+    size.required = true;
+    size.example = std::uint64_t{1} << 30;
+    return named_map_key(
+        "memories", "memories on the bus, by name", "ram",
+        map_key("", "one memory",
+                {
+                    base,
+                    size,
+                    number_key("read_latency_ns", 50, 0, kNsMax, "latency of a read from request to data (ns)",
+                               "DDR4-3200 CL22: tRCD + tCL = 2 x 13.75 ns plus controller and PHY, about 50 ns "
+                               "unloaded"),
+                    number_key("write_latency_ns", 50, 0, kNsMax, "latency of a write until it is accepted (ns)",
+                               "taken equal to the read latency (no posted-write buffer modelled)"),
+                    number_key("bandwidth_gbps", 0, 0, 10000,
+                               "sustained bandwidth in GB/s (bytes per ns); 0 is unlimited",
+                               "off by default so that latency studies see the IOMMU alone; one DDR4-3200 x64 "
+                               "channel peaks at 25.6 GB/s"),
+                    boolean_key("dmi", true, "hand out direct memory pointers (always refused while bandwidth is limited)"),
+                }));
+}
+
+SchemaNode interrupts_schema() {
+    return map_key("interrupts", "the interrupt controller",
+                   {
+                       integer_key("lines", 32, 0, 1024, "wired interrupt lines"),
+                       size_key("msi_doorbell_base", 0x0800'0000, 0, kAddressMax,
+                                "system address of the MSI doorbell window (a 32-bit write of D raises vector D)",
+                                "below the default RAM at 0x8000_0000, clear of it"),
+                       size_key("msi_doorbell_size", 0x1000, 4, 0x1000'0000, "bytes of the doorbell window",
+                                "one 4 KiB page, as an MSI frame or a GITS_TRANSLATER page occupies"),
+                       number_key("delivery_latency_ns", 10, 0, kNsMax,
+                                  "from the doorbell write landing to delivery at the CPU (ns)",
+                                  "an assumption of a few interconnect and distributor cycles"),
+                   });
+}
+
+SchemaNode master_schema() {
+    SchemaNode pasid = integer_key("pasid", 0, 0, (1u << 20) - 1, "SubstreamID / PASID on every transaction; none for no PASID");
+    pasid.nullable = true;
+    pasid.default_value = nullptr;
+    SchemaNode base = size_key("base", 0, 0, kAddressMax, "first address of the traffic window");
+    base.required = true;
+    base.example = 0x8000'0000u;
+    return named_map_key(
+        "masters", "traffic-generating DMA masters, by name", "dma0",
+        map_key("", "one master",
+                {
+                    reference_key("port", "master_port", "bus",
+                                  "what the master's initiator socket binds to (the bus, or later an IOMMU)"),
+                    integer_key("stream_id", 0, 0, kU32Max, "StreamID (SMMUv3) or requester ID (VT-d) on every transaction"),
+                    pasid,
+                    boolean_key("privileged", false, "transactions are privileged"),
+                    boolean_key("instruction", false, "transactions are instruction fetches"),
+                    choice_key("pattern", "sequential", {"sequential", "strided", "random", "trace"},
+                               "address pattern; trace replays the file named by `trace`"),
+                    base,
+                    size_key("window", 0x10000, 1, kAddressMax, "bytes of the traffic window"),
+                    size_key("stride", 0, 0, kAddressMax, "bytes between transaction starts (strided only)"),
+                    size_key("size", 64, 1, 0x10000, "bytes per transaction",
+                             "one 64-byte cache line, the common DMA burst"),
+                    number_key("read_fraction", 1.0, 0.0, 1.0, "probability that a transaction is a read"),
+                    integer_key("count", 1000, 0, ~std::uint64_t{0},
+                                "transactions in all (0: no limit, then duration_ns must be set)"),
+                    number_key("duration_ns", 0, 0, kNsMax, "stop issuing after this long (ns); 0: no limit"),
+                    number_key("start_ns", 0, 0, kNsMax, "when the master starts (ns)"),
+                    number_key("think_time_ns", 0, 0, kNsMax, "pause between a stream's transactions (ns)"),
+                    integer_key("outstanding", 1, 1, 256, "concurrent streams of transactions"),
+                    boolean_key("allow_4k_crossing", false,
+                                "let transactions cross 4 KiB boundaries (AXI and PCIe forbid it; for IOMMU tests)"),
+                    string_key("trace", "", "trace file (time_ns,op,address,size,stream[,pasid] per line), relative "
+                                            "to the configuration file"),
+                    boolean_key("use_dmi", false, "use direct memory pointers when a target grants them"),
+                    boolean_key("enabled", true, "generate traffic (false: the master only serves scripts)"),
+                }));
+}
+
+SchemaNode build_platform_schema() {
+    SchemaNode root = map_key("", "an iommu-vp platform description",
+                              {
+                                  integer_key("version", kConfigSchemaVersion, kConfigSchemaVersion,
+                                              kConfigSchemaVersion, "configuration format version"),
+                                  simulation_schema(),
+                                  bus_schema(),
+                                  memory_schema(),
+                                  interrupts_schema(),
+                                  master_schema(),
+                              });
+    return root;
+}
+
+}  // namespace
+
+const SchemaNode& platform_schema() {
+    static const SchemaNode schema = build_platform_schema();
+    return schema;
+}
+
+}  // namespace iommu_vp::platform

@@ -1,0 +1,104 @@
+#include "platform/config/semantic_checks.h"
+
+#include "platform/io/trace_file.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace iommu_vp::platform {
+namespace {
+
+using nlohmann::ordered_json;
+
+struct Window {
+    std::string what;
+    std::string path;  // of the key that placed it
+    std::uint64_t base;
+    std::uint64_t size;
+};
+
+std::string hex(std::uint64_t v) {
+    std::ostringstream os;
+    os << "0x" << std::hex << v;
+    return os.str();
+}
+
+std::string span(const Window& w) { return "[" + hex(w.base) + ", " + hex(w.base + w.size - 1) + "]"; }
+
+void check_address_map(LoadResult& result) {
+    const ordered_json& cfg = result.config.effective;
+    std::vector<Window> windows;
+    for (const auto& [name, memory] : cfg["memories"].items())
+        windows.push_back({"memory '" + name + "'", "memories." + name + ".base", memory["base"], memory["size"]});
+    const ordered_json& irq = cfg["interrupts"];
+    windows.push_back({"the MSI doorbell", "interrupts.msi_doorbell_base", irq["msi_doorbell_base"], irq["msi_doorbell_size"]});
+
+    constexpr std::uint64_t kAddressSpace = std::uint64_t{1} << 52;
+    for (const Window& w : windows)
+        if (w.size > kAddressSpace || w.base > kAddressSpace - w.size)
+            result.errors.push_back({result.config.location_of(w.path), w.what + " " + span(w) +
+                                                                            " ends beyond the 52-bit address space"});
+    std::sort(windows.begin(), windows.end(), [](const Window& a, const Window& b) { return a.base < b.base; });
+    for (std::size_t i = 1; i < windows.size(); ++i) {
+        const Window& prev = windows[i - 1];
+        const Window& w = windows[i];
+        if (prev.base + prev.size > w.base)
+            result.errors.push_back({result.config.location_of(w.path), w.what + " " + span(w) + " overlaps " +
+                                                                            prev.what + " " + span(prev)});
+    }
+}
+
+void check_master(LoadResult& result, const std::string& name, const ordered_json& master) {
+    const std::string path = "masters." + name;
+    auto report = [&](const std::string& key, const std::string& message) {
+        result.errors.push_back({result.config.location_of(path + "." + key), "master '" + name + "' " + message});
+    };
+    const std::string pattern = master["pattern"];
+    const std::uint64_t size = master["size"];
+    if (pattern == "trace") {
+        const std::string trace = master["trace"];
+        if (trace.empty()) {
+            report("pattern", "replays a trace but names no trace file (set trace)");
+            return;
+        }
+        const std::string file = trace.front() == '/' ? trace : result.config.directory + "/" + trace;
+        TraceParseResult parsed = parse_trace_file(file, master["allow_4k_crossing"]);
+        result.errors.insert(result.errors.end(), parsed.errors.begin(), parsed.errors.end());
+        result.config.traces[name] = std::move(parsed.records);
+        return;
+    }
+    if (!master["enabled"].get<bool>()) return;
+    if (master["count"] == 0 && master["duration_ns"] == 0.0)
+        report("count", "has no end: set count or duration_ns");
+    if (size > master["window"].get<std::uint64_t>())
+        report("size", "transactions (" + std::to_string(size) + " bytes) are larger than its window");
+    if (pattern == "strided" && master["stride"] == 0) report("stride", "uses the strided pattern with a stride of 0");
+}
+
+}  // namespace
+
+std::vector<std::string> reference_targets(const ordered_json&, const std::string& domain) {
+    // Masters bind to the bus; IOMMU models add their names here when they join the schema.
+    if (domain == "master_port") return {"bus"};
+    return {};
+}
+
+void check_semantics(LoadResult& result) {
+    check_address_map(result);
+    for (const auto& [name, master] : result.config.effective["masters"].items()) check_master(result, name, master);
+}
+
+void check_references(LoadResult& result, const std::vector<PendingReference>& references) {
+    for (const PendingReference& ref : references) {
+        const std::vector<std::string> allowed = reference_targets(result.config.effective, ref.domain);
+        if (std::find(allowed.begin(), allowed.end(), ref.target) != allowed.end()) continue;
+        std::string list;
+        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        const std::string suggestion = nearest_key(ref.target, allowed);
+        result.errors.push_back({ref.location, "'" + ref.target + "' is not a component that " + ref.path +
+                                                   " can name" + (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
+                                                   " (allowed: " + list + ")"});
+    }
+}
+
+}  // namespace iommu_vp::platform

@@ -1,0 +1,49 @@
+// The typed form of a validated configuration: model parameter structs filled from the effective
+// configuration. Only the platform reads configurations; models receive these structs.
+#pragma once
+
+#include "models/dma/traffic_master.h"
+#include "models/interconnect/router.h"
+#include "models/irq/interrupt_controller.h"
+#include "models/memory/sparse_memory.h"
+#include "platform/config/config_loader.h"
+
+#include <string>
+#include <vector>
+
+namespace iommu_vp::platform {
+
+struct MemoryConfig {
+    std::string name;
+    std::uint64_t base = 0;
+    SparseMemoryParams params;
+};
+
+struct MasterConfig {
+    std::string name;
+    std::string port;
+    TrafficMasterParams params;
+};
+
+struct InterruptConfig {
+    std::uint64_t doorbell_base = 0;
+    InterruptControllerParams params;
+};
+
+struct PlatformConfig {
+    sc_core::sc_time quantum;
+    sc_core::sc_time max_time;    // SC_ZERO_TIME: until the traffic ends
+    std::uint64_t seed = 0;
+    sc_core::sc_time hop_latency;
+    sc_core::sc_time script_poll_interval;
+    std::vector<MemoryConfig> memories;
+    InterruptConfig interrupts;
+    std::vector<MasterConfig> masters;
+};
+
+// `config` must have passed validation; `seed` is the run's seed (the --seed option or the file's).
+PlatformConfig make_platform_config(const LoadedConfig& config, std::uint64_t seed);
+
+sc_core::sc_time nanoseconds(double ns);
+
+}  // namespace iommu_vp::platform

@@ -1,0 +1,115 @@
+#include "platform/sc/run.h"
+
+#include "models/common/sc_log_time.h"
+#include "platform/io/script.h"
+#include "platform/sc/script_runner.h"
+#include "platform/sc/stats_report.h"
+
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include <fstream>
+
+namespace iommu_vp::platform {
+namespace {
+
+// Runs the pre-script, releases the masters, runs the script, waits for the traffic, stops.
+class RunController : public sc_core::sc_module {
+public:
+    SC_HAS_PROCESS(RunController);
+    RunController(sc_core::sc_module_name name, Platform& platform, std::ostream& out,
+                  const std::vector<ScriptCommand>& pre_script, const std::vector<ScriptCommand>& script)
+        : sc_module(name), runner_(platform, out), platform_(platform), pre_script_(pre_script), script_(script) {
+        SC_THREAD(control);
+    }
+
+    const ScriptRunner& runner() const { return runner_; }
+    bool finished() const { return finished_; }
+
+private:
+    void control() {
+        runner_.run(pre_script_);
+        platform_.release_masters();
+        runner_.run(script_);
+        platform_.wait_for_masters();
+        finished_ = true;
+        sc_core::sc_stop();
+    }
+
+    ScriptRunner runner_;
+    Platform& platform_;
+    const std::vector<ScriptCommand>& pre_script_;
+    const std::vector<ScriptCommand>& script_;
+    bool finished_ = false;
+};
+
+bool report_errors(const std::vector<Diagnostic>& errors, std::ostream& err) {
+    for (const Diagnostic& d : errors) err << d.to_string() << '\n';
+    return !errors.empty();
+}
+
+bool load_script(const std::string& path, const std::vector<std::string>& masters, std::vector<ScriptCommand>& commands,
+                 std::ostream& err) {
+    if (path.empty()) return true;
+    ScriptParseResult parsed = parse_script_file(path);
+    if (report_errors(parsed.errors, err)) return false;
+    if (report_errors(check_script_masters(parsed.commands, masters), err)) return false;
+    commands = std::move(parsed.commands);
+    return true;
+}
+
+}  // namespace
+
+int run_platform(const RunOptions& options, std::ostream& out, std::ostream& err) {
+    std::vector<std::string> overrides = options.overrides;
+    if (options.seed) overrides.push_back("simulation.seed=" + std::to_string(*options.seed));
+    const LoadResult loaded = load_config_file(options.config_path, overrides);
+    if (report_errors(loaded.errors, err)) return kExitUsage;
+    const std::uint64_t seed = loaded.config.effective["simulation"]["seed"];
+
+    std::vector<std::string> master_names;
+    for (const auto& [name, master] : loaded.config.effective["masters"].items()) master_names.push_back(name);
+    std::vector<ScriptCommand> pre_script, script;
+    if (!load_script(options.pre_script_path, master_names, pre_script, err) ||
+        !load_script(options.script_path, master_names, script, err))
+        return kExitUsage;
+
+    const PlatformConfig config = make_platform_config(loaded.config, seed);
+    use_systemc_time_in_logs();
+    // sc_stop() is how every run ends; SystemC's note about it is noise in the output.
+    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    tlm_utils::tlm_quantumkeeper::set_global_quantum(config.quantum);
+    Platform platform("platform", config);
+    RunController controller("run", platform, out, pre_script, script);
+
+    if (config.max_time == sc_core::SC_ZERO_TIME)
+        sc_core::sc_start();
+    else
+        sc_core::sc_start(config.max_time);
+
+    RunSummary summary;
+    summary.config_file = options.config_path;
+    summary.seed = seed;
+    summary.effective_config = loaded.config.effective;
+    summary.simulated_time = sc_core::sc_time_stamp();
+    summary.script_commands = controller.runner().commands_run();
+    summary.script_failures = controller.runner().failures();
+
+    if (!options.stats_path.empty()) {
+        std::ofstream json(options.stats_path);
+        if (!json) {
+            err << options.stats_path << ": cannot write the statistics file\n";
+            return kExitRunFailed;
+        }
+        json << stats_json(platform, summary).dump(2) << '\n';
+    }
+    if (!options.quiet) print_summary(out, platform, summary);
+    for (const std::string& failure : summary.script_failures) err << "FAILED " << failure << '\n';
+    if (!summary.script_failures.empty()) return kExitRunFailed;
+    if (!controller.finished() && config.max_time == sc_core::SC_ZERO_TIME) {
+        err << "the run stopped before every master finished (nothing left to simulate)\n";
+        return kExitRunFailed;
+    }
+    return kExitOk;
+}
+
+}  // namespace iommu_vp::platform

@@ -1,0 +1,111 @@
+#include "platform/sc/stats_report.h"
+
+#include "platform/config/schema.h"
+#include "platform/version.h"
+
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+namespace iommu_vp::platform {
+
+using nlohmann::ordered_json;
+
+ordered_json histogram_json(const LatencyHistogram& h) {
+    ordered_json out;
+    out["count"] = h.count();
+    out["min_ps"] = h.min_ps();
+    out["mean_ps"] = h.mean_ps();
+    out["p50_ps"] = h.quantile_ps(0.50);
+    out["p90_ps"] = h.quantile_ps(0.90);
+    out["p99_ps"] = h.quantile_ps(0.99);
+    out["max_ps"] = h.max_ps();
+    ordered_json bins = ordered_json::array();
+    h.for_each_bin([&](double lower, double upper, std::uint64_t count) {
+        bins.push_back({lower, std::isinf(upper) ? ordered_json(nullptr) : ordered_json(upper), count});
+    });
+    out["bins"] = std::move(bins);
+    return out;
+}
+
+namespace {
+
+ordered_json group_json(const StatsGroup& group) {
+    ordered_json out;
+    ordered_json counters = ordered_json::object();
+    for (const Counter& c : group.counters()) counters[c.name] = c.value;
+    out["counters"] = std::move(counters);
+    ordered_json histograms = ordered_json::object();
+    for (const NamedHistogram& h : group.histograms()) histograms[h.name] = histogram_json(h.histogram);
+    out["histograms"] = std::move(histograms);
+    for (const StatsGroup& child : group.children()) out[child.name()] = group_json(child);
+    return out;
+}
+
+std::string format_ns(double ps) {
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(1) << ps / 1000.0;
+    return os.str();
+}
+
+std::string format_bandwidth(double bytes_per_s) {
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(2) << bytes_per_s / 1e9 << " GB/s";
+    return os.str();
+}
+
+std::uint64_t counter(const StatsGroup& g, const char* name) {
+    const Counter* c = g.find_counter(name);
+    return c ? c->value : 0;
+}
+
+}  // namespace
+
+ordered_json stats_json(const Platform& platform, const RunSummary& run) {
+    ordered_json out;
+    out["schema_version"] = kStatsSchemaVersion;
+    out["program"] = "iommu-vp";
+    out["version"] = kVersion;
+    out["config_file"] = run.config_file;
+    out["seed"] = run.seed;
+    out["config"] = run.effective_config;
+    out["simulated_time_ps"] = static_cast<std::uint64_t>(run.simulated_time.value());
+    out["script"] = {{"commands", run.script_commands}, {"failures", run.script_failures}};
+    ordered_json components = ordered_json::object();
+    for (const StatsSource* source : platform.stats_sources()) {
+        ordered_json component = group_json(source->stats());
+        if (const auto* master = dynamic_cast<const TrafficMaster*>(source))
+            component["bandwidth_bytes_per_s"] = master->bandwidth_bytes_per_second();
+        components[source->stats().name()] = std::move(component);
+    }
+    out["components"] = std::move(components);
+    return out;
+}
+
+void print_summary(std::ostream& out, const Platform& platform, const RunSummary& run) {
+    out << "iommu-vp " << kVersion << ": " << run.config_file << " (seed " << run.seed << ")\n";
+    out << "simulated time: " << format_ns(static_cast<double>(run.simulated_time.value())) << " ns\n";
+    if (!platform.masters().empty()) {
+        out << std::left << std::setw(12) << "master" << std::right << std::setw(12) << "transactions" << std::setw(8)
+            << "errors" << std::setw(14) << "bandwidth" << "   latency ns: min / p50 / p90 / p99 / max\n";
+        for (const auto& master : platform.masters()) {
+            const StatsGroup& s = master->stats();
+            const LatencyHistogram& h = master->latency();
+            const std::uint64_t errors = counter(s, "transactions") - counter(s, "response_ok");
+            out << std::left << std::setw(12) << s.name() << std::right << std::setw(12) << counter(s, "transactions")
+                << std::setw(8) << errors << std::setw(14) << format_bandwidth(master->bandwidth_bytes_per_second())
+                << "   " << format_ns(static_cast<double>(h.min_ps())) << " / " << format_ns(h.quantile_ps(0.5)) << " / "
+                << format_ns(h.quantile_ps(0.9)) << " / " << format_ns(h.quantile_ps(0.99)) << " / "
+                << format_ns(static_cast<double>(h.max_ps())) << '\n';
+        }
+    }
+    for (const auto& memory : platform.memories()) {
+        const StatsGroup& s = memory->stats();
+        out << "memory " << s.name() << ": " << counter(s, "reads") << " reads, " << counter(s, "writes") << " writes, "
+            << counter(s, "bytes_read") << " bytes read, " << counter(s, "bytes_written") << " bytes written\n";
+    }
+    if (run.script_commands)
+        out << "script: " << run.script_commands << " commands, " << run.script_failures.size() << " failed\n";
+}
+
+}  // namespace iommu_vp::platform
