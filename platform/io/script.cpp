@@ -219,7 +219,9 @@ ScriptParseResult parse_script(std::istream& in, const std::string& name, const 
         ++line_number;
         const std::size_t hash = line.find('#');
         if (hash != std::string::npos) line.resize(hash);
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const std::size_t last = line.find_last_not_of(" \t\r");
+        if (last == std::string::npos) continue;
+        line.resize(last + 1);
         const std::string location = name + ":" + std::to_string(line_number);
         try {
             ScriptCommand command = parse_line(line, directory);

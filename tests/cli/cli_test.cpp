@@ -1,0 +1,252 @@
+// The iommu-vp command as a user runs it: exit statuses, messages, outputs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kExe = IOMMU_VP_EXE;
+const std::string kSource = IOMMU_VP_SOURCE_DIR;
+const std::string kDefault = kSource + "/vp_configs/default.yaml";
+const std::string kScripts = kSource + "/tests/scripts";
+
+struct Result {
+    int status;
+    std::string output;  // standard output and standard error together
+};
+
+Result run(const std::string& args) {
+    const std::string command = kExe + " " + args + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string output;
+    std::array<char, 4096> buffer;
+    for (std::size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) output.append(buffer.data(), n);
+    const int raw = pclose(pipe);
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, output};
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+class CliTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() / ("iommu_vp_cli_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    fs::path write(const std::string& name, const std::string& text) {
+        const fs::path path = dir_ / name;
+        std::ofstream(path) << text;
+        return path;
+    }
+
+    fs::path dir_;
+};
+
+TEST_F(CliTest, HelpAndVersionExitZero) {
+    const Result help = run("--help");
+    EXPECT_EQ(help.status, 0);
+    EXPECT_THAT(help.output, HasSubstr("usage: iommu-vp run CONFIG"));
+    const Result version = run("--version");
+    EXPECT_EQ(version.status, 0);
+    EXPECT_THAT(version.output, HasSubstr("iommu-vp 0."));
+}
+
+TEST_F(CliTest, WrongUsagePrintsUsageAndExitsTwo) {
+    for (const std::string& args : std::vector<std::string>{"", "frobnicate", "run", "run " + kDefault + " --no-such-option",
+                                   "run " + kDefault + " --seed notanumber", "config " + kDefault + " --reference",
+                                   "run " + kDefault + " --log reg,nosuchcategory"}) {
+        const Result r = run(args);
+        EXPECT_EQ(r.status, 2) << "args: " << args;
+        EXPECT_THAT(r.output, HasSubstr("usage: iommu-vp")) << "args: " << args;
+    }
+}
+
+TEST_F(CliTest, TypoInKeyNamesFileLineAndNearestKey) {
+    const fs::path config = write("typo.yaml",
+                                  "memories:\n"
+                                  "  ram: {base: 0x80000000, size: 1MiB}\n"
+                                  "masters:\n"
+                                  "  dma0:\n"
+                                  "    base: 0x80000000\n"
+                                  "    cuont: 10\n");
+    const Result r = run("validate " + config.string());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_THAT(r.output, HasSubstr(config.string() + ":6:5: unknown key 'cuont' in masters.dma0; did you mean 'count'?"));
+}
+
+TEST_F(CliTest, OutOfRangeValueListsAllowedRange) {
+    const Result r = run("validate " + kDefault + " --set masters.dma0.outstanding=0");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_THAT(r.output, HasSubstr("--set masters.dma0.outstanding=0: value 0 is out of range for 'outstanding' "
+                                    "(allowed: 1 to 256)"));
+}
+
+TEST_F(CliTest, MalformedYamlReportsLineAndNothingIsSimulated) {
+    const fs::path config = write("broken.yaml", "masters:\n  dma0: [unclosed\n");
+    const fs::path stats = dir_ / "stats.json";
+    const Result r = run("run " + config.string() + " --stats " + stats.string());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_THAT(r.output, HasSubstr(config.string() + ":"));
+    EXPECT_THAT(r.output, HasSubstr("YAML syntax error"));
+    EXPECT_FALSE(fs::exists(stats));
+}
+
+TEST_F(CliTest, DuplicateKeysAreAnError) {
+    const fs::path config = write("dup.yaml", "bus:\n  hop_latency_ns: 1\n  hop_latency_ns: 2\n");
+    const Result r = run("validate " + config.string());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_THAT(r.output, HasSubstr(config.string() + ":3:3: key 'hop_latency_ns' is given twice in bus"));
+}
+
+TEST_F(CliTest, EveryShippedConfigValidates) {
+    for (const auto& entry : fs::directory_iterator(kSource + "/vp_configs")) {
+        if (entry.path().extension() != ".yaml") continue;
+        const Result r = run("validate " + entry.path().string());
+        EXPECT_EQ(r.status, 0) << entry.path() << "\n" << r.output;
+    }
+}
+
+TEST_F(CliTest, ReferenceConfigIsGeneratedFromTheSchema) {
+    const Result r = run("config --reference");
+    ASSERT_EQ(r.status, 0);
+    EXPECT_EQ(r.output, read_file(kSource + "/vp_configs/reference.yaml"))
+        << "vp_configs/reference.yaml is out of date: run `make reference`";
+}
+
+TEST_F(CliTest, EffectiveConfigShowsDefaultsAndOverrides) {
+    const Result r = run("config " + kDefault + " --set masters.dma0.count=7");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("    count: 7\n"));
+    EXPECT_THAT(r.output, HasSubstr("    allow_4k_crossing: false\n"));  // a default not written in the file
+    EXPECT_THAT(r.output, HasSubstr("    base: 0x80000000\n"));
+}
+
+TEST_F(CliTest, RunPrintsSummaryAndWritesStatistics) {
+    const fs::path stats = dir_ / "stats.json";
+    const Result r = run("run " + kDefault + " --set masters.dma0.count=100 --seed 3 --stats " + stats.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("simulated time:"));
+    EXPECT_THAT(r.output, HasSubstr("dma0"));
+    EXPECT_THAT(r.output, Not(HasSubstr("SystemC 2.3")));  // no banner
+    const auto json = nlohmann::json::parse(read_file(stats));
+    EXPECT_EQ(json["schema_version"], 1);
+    EXPECT_EQ(json["seed"], 3);
+    EXPECT_EQ(json["config"]["simulation"]["seed"], 3);
+    EXPECT_EQ(json["config"]["masters"]["dma0"]["count"], 100);
+    EXPECT_EQ(json["components"]["dma0"]["counters"]["transactions"], 100);
+    EXPECT_EQ(json["components"]["dma0"]["counters"]["response_ok"], 100);
+    EXPECT_EQ(json["components"]["dma0"]["histograms"]["latency"]["count"], 100);
+}
+
+TEST_F(CliTest, ScriptWithEveryVerbPasses) {
+    const fs::path stats = dir_ / "stats.json";
+    const Result r = run("run " + kDefault + " --set masters.dma0.count=50 --set masters.dma1.count=50 --script " +
+                         kScripts + "/every_verb.script --stats " + stats.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, Not(HasSubstr("FAIL")));
+    EXPECT_THAT(r.output, HasSubstr("every_verb.script:7: read32   0x80200010 expect 0x0000beef mask 0x0000ffff "
+                                    "-> 0xdeadbeef ok"));
+    EXPECT_THAT(r.output, HasSubstr("-> ok a0a1a2a3a4a5a6a7"));
+    EXPECT_THAT(r.output, HasSubstr("-> address_error"));
+    const auto json = nlohmann::json::parse(read_file(stats));
+    EXPECT_EQ(json["script"]["commands"], 17);
+    // The doorbell write of 42 reached the CPU as one vector.
+    EXPECT_EQ(json["components"]["cpu"]["counters"]["vectors_received"], 1);
+    // dma0 issued its 50 generated transactions and the script's two.
+    EXPECT_EQ(json["components"]["dma0"]["counters"]["transactions"], 52);
+}
+
+TEST_F(CliTest, FailingExpectExitsOneAndNamesTheLine) {
+    const Result r = run("run " + kDefault + " --set masters.dma0.count=10 --set masters.dma1.count=10 --script " +
+                         kScripts + "/failing_expect.script");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_THAT(r.output, HasSubstr("FAILED " + kScripts + "/failing_expect.script:3: expected 0x00000002"));
+    EXPECT_THAT(r.output, HasSubstr("failing_expect.script:4: read32  0x80200000 expect 0x1 -> 0x00000001 ok\n"));
+}
+
+TEST_F(CliTest, PollTimesOut) {
+    const Result r = run("run " + kDefault + " --set masters.dma0.count=1 --set masters.dma1.count=1 --script " +
+                         kScripts + "/poll_timeout.script");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_THAT(r.output, HasSubstr("poll_timeout.script:2: timed out waiting for 0x00000001"));
+}
+
+TEST_F(CliTest, ScriptErrorsAreReportedBeforeSimulating) {
+    const Result r = run("run " + kDefault + " --script " + kScripts + "/bad_syntax.script");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_THAT(r.output, HasSubstr("bad_syntax.script:1: missing value"));
+    EXPECT_THAT(r.output, HasSubstr("bad_syntax.script:2: unknown verb 'reed32'; did you mean 'read32'?"));
+    EXPECT_THAT(r.output, Not(HasSubstr("simulated time")));
+}
+
+TEST_F(CliTest, UnknownScriptMasterIsReported) {
+    const fs::path script = write("m.script", "dma dma7 read 0x80000000 4\n");
+    const Result r = run("run " + kDefault + " --script " + script.string());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_THAT(r.output, HasSubstr(script.string() + ":1: no master named 'dma7' (masters: dma0, dma1)"));
+}
+
+TEST_F(CliTest, PreScriptRunsBeforeTheMasters) {
+    // The pre-script waits 1 us; masters start after it, so their first issue is at 1 us or later.
+    const fs::path pre = write("pre.script", "wait 1000\n");
+    const fs::path stats = dir_ / "stats.json";
+    const Result r = run("run " + kDefault + " --set masters.dma0.count=1 --set masters.dma1.count=1 --pre-script " +
+                         pre.string() + " --stats " + stats.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto json = nlohmann::json::parse(read_file(stats));
+    EXPECT_GE(json["simulated_time_ps"].get<std::uint64_t>(), 1'000'000u);
+}
+
+TEST_F(CliTest, EveryConfigIsDeterministicForASeed) {
+    for (const auto& entry : fs::directory_iterator(kSource + "/vp_configs")) {
+        if (entry.path().extension() != ".yaml") continue;
+        const fs::path a = dir_ / "a.json", b = dir_ / "b.json";
+        ASSERT_EQ(run("run " + entry.path().string() + " --quiet --seed 11 --stats " + a.string()).status, 0);
+        ASSERT_EQ(run("run " + entry.path().string() + " --quiet --seed 11 --stats " + b.string()).status, 0);
+        EXPECT_EQ(read_file(a), read_file(b)) << entry.path();
+    }
+}
+
+TEST_F(CliTest, SeedChangesRandomTraffic) {
+    const fs::path a = dir_ / "a.json", b = dir_ / "b.json";
+    ASSERT_EQ(run("run " + kDefault + " --quiet --seed 1 --stats " + a.string()).status, 0);
+    ASSERT_EQ(run("run " + kDefault + " --quiet --seed 2 --stats " + b.string()).status, 0);
+    const auto ja = nlohmann::json::parse(read_file(a)), jb = nlohmann::json::parse(read_file(b));
+    // dma1 mixes reads and writes at random: another seed draws another mix.
+    EXPECT_NE(ja["components"]["dma1"]["counters"]["reads"], jb["components"]["dma1"]["counters"]["reads"]);
+}
+
+TEST_F(CliTest, LogCategoriesGoToTheLogFile) {
+    const fs::path log = dir_ / "run.log";
+    const Result r = run("run " + kDefault + " --quiet --set masters.dma0.count=2 --set masters.dma1.count=0 "
+                         "--set masters.dma1.enabled=false --log dma --log-file " + log.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::string text = read_file(log);
+    EXPECT_THAT(text, HasSubstr("[dma] platform.dma0: read  0x80000000 +64 stream=0x10 -> ok"));
+    EXPECT_THAT(text, HasSubstr("[dma] platform.dma0: read  0x80000040 +64"));
+}
+
+}  // namespace
