@@ -45,7 +45,7 @@ test-asan: deps
 	  ctest --test-dir $(ASAN_BUILD_DIR) -j $(JOBS) --output-on-failure
 
 bench: build
-	$(BUILD_DIR)/bench/iommu_vp_bench
+	SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 $(BUILD_DIR)/bench/iommu_vp_bench
 
 # Regenerates vp_configs/reference.yaml from the schema (a test fails when they differ).
 reference: build

@@ -6,6 +6,10 @@
 // fails with a message saying so instead of failing obscurely inside the kernel.
 #include "sc_test.h"
 
+// sc_main must get the C linkage <systemc> declares; without the header (builds without the
+// precompiled SystemC headers) it would be a C++ symbol that libsystemc's main() cannot find.
+#include <systemc>
+
 #include <gmock/gmock.h>
 
 #include <cstdlib>
