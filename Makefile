@@ -46,6 +46,7 @@ test-asan: deps
 
 bench: build
 	SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 $(BUILD_DIR)/bench/iommu_vp_bench
+	$(BUILD_DIR)/bench/iommu_vp_core_bench --benchmark_min_time=0.2
 
 # Regenerates vp_configs/reference.yaml from the schema (a test fails when they differ).
 reference: build

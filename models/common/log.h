@@ -61,7 +61,7 @@ void unimplemented_once(std::string_view source, std::string_view feature);
 
 #define IVP_LOG(category, source, stream_expr)                                   \
     do {                                                                         \
-        if (::iommu_vp::log::enabled(category)) {                                \
+        if (__builtin_expect(::iommu_vp::log::enabled(category), 0)) {           \
             std::ostringstream ivp_log_stream_;                                  \
             ivp_log_stream_ << stream_expr;                                      \
             ::iommu_vp::log::emit(category, source, ivp_log_stream_.str());      \
