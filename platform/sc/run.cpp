@@ -73,6 +73,15 @@ int run_platform(const RunOptions& options, std::ostream& out, std::ostream& err
         !load_script(options.script_path, master_names, script, err))
         return kExitUsage;
 
+    // Opened before simulating, so a path that cannot be written costs no simulation time.
+    std::ofstream json;
+    if (!options.stats_path.empty()) {
+        json.open(options.stats_path);
+        if (!json) {
+            err << options.stats_path << ": cannot write the statistics file\n";
+            return kExitUsage;
+        }
+    }
     const PlatformConfig config = make_platform_config(loaded.config, seed);
     use_systemc_time_in_logs();
     // sc_stop() is how every run ends; SystemC's note about it is noise in the output.
@@ -94,14 +103,7 @@ int run_platform(const RunOptions& options, std::ostream& out, std::ostream& err
     summary.script_commands = controller.runner().commands_run();
     summary.script_failures = controller.runner().failures();
 
-    if (!options.stats_path.empty()) {
-        std::ofstream json(options.stats_path);
-        if (!json) {
-            err << options.stats_path << ": cannot write the statistics file\n";
-            return kExitRunFailed;
-        }
-        json << stats_json(platform, summary).dump(2) << '\n';
-    }
+    if (json) json << stats_json(platform, summary).dump(2) << '\n';
     if (!options.quiet) print_summary(out, platform, summary);
     for (const std::string& failure : summary.script_failures) err << "FAILED " << failure << '\n';
     if (!summary.script_failures.empty()) return kExitRunFailed;

@@ -114,6 +114,14 @@ TEST_F(CliTest, MalformedYamlReportsLineAndNothingIsSimulated) {
     EXPECT_FALSE(fs::exists(stats));
 }
 
+TEST_F(CliTest, UnwritableStatisticsPathFailsBeforeSimulating) {
+    const fs::path stats = dir_ / "no_such_directory" / "stats.json";
+    const Result r = run("run " + kDefault + " --stats " + stats.string());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_THAT(r.output, HasSubstr(stats.string() + ": cannot write the statistics file"));
+    EXPECT_THAT(r.output, Not(HasSubstr("simulated time:")));
+}
+
 TEST_F(CliTest, DuplicateKeysAreAnError) {
     const fs::path config = write("dup.yaml", "bus:\n  hop_latency_ns: 1\n  hop_latency_ns: 2\n");
     const Result r = run("validate " + config.string());
