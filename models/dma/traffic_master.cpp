@@ -50,6 +50,7 @@ TrafficMaster::TrafficMaster(sc_core::sc_module_name name, const TrafficMasterPa
     : sc_module(name),
       initiator("initiator"),
       params_(params),
+      jitter_random_(params.jitter_seed),
       stats_(basename()),
       transactions_(stats_.counter("transactions", "transactions completed")),
       reads_(stats_.counter("reads", "read transactions")),
@@ -112,6 +113,11 @@ bool TrafficMaster::next_access(GeneratedAccess& access, MasterAttrs& attrs, sc_
     return true;
 }
 
+sc_time TrafficMaster::jitter() {
+    if (params_.timing_jitter == SC_ZERO_TIME) return SC_ZERO_TIME;
+    return sc_time::from_value(jitter_random_.uniform_between(0, params_.timing_jitter.value()));
+}
+
 void TrafficMaster::release() {
     released_ = true;
     released_event_.notify(SC_ZERO_TIME);
@@ -122,7 +128,8 @@ void TrafficMaster::run_stream(unsigned) {
     Stream stream;
     stream.keeper.reset();
     stream.payload.set_extension(&stream.attrs);
-    if (params_.start_time > SC_ZERO_TIME) wait(params_.start_time);
+    const sc_time start = params_.start_time + jitter();
+    if (start > SC_ZERO_TIME) wait(start);
     GeneratedAccess access{};
     for (;;) {
         sc_time issue_at = stream.keeper.get_current_time();
@@ -132,7 +139,7 @@ void TrafficMaster::run_stream(unsigned) {
         const sc_time issued = stream.keeper.get_current_time();
         const tlm::tlm_response_status status = transact(stream, access);
         account(access, status, issued, stream.keeper.get_current_time());
-        stream.keeper.inc(params_.think_time);
+        stream.keeper.inc(params_.think_time + jitter());
         if (stream.keeper.need_sync()) stream.keeper.sync();
     }
     stream.keeper.sync();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "models/common/master_attrs.h"
+#include "models/common/random.h"
 #include "models/common/stats.h"
 #include "models/dma/trace_record.h"
 #include "models/dma/traffic_pattern.h"
@@ -42,6 +43,11 @@ struct TrafficMasterParams {
     bool enabled = true;                 // false: no generated traffic (the master only serves scripts)
     bool held_at_start = false;          // wait for release() before start_time counts (a platform's pre-boot phase)
     std::uint64_t seed = 0;              // of the pattern's random stream
+    // Timing perturbation, off at 0: each stream's start and each think time gain a uniform extra
+    // delay in [0, timing_jitter], drawn from its own stream, so a scenario can be replayed over other
+    // interleavings without changing the traffic itself.
+    sc_core::sc_time timing_jitter = sc_core::SC_ZERO_TIME;
+    std::uint64_t jitter_seed = 0;
 };
 
 // One transaction issued on request (by a register-level script): the master's own attributes
@@ -93,7 +99,10 @@ private:
     void validate() const;
 
     TrafficMasterParams params_;
+    sc_core::sc_time jitter();
+
     std::unique_ptr<TrafficPattern> pattern_;
+    RandomStream jitter_random_;
     std::uint64_t issued_ = 0;
     std::size_t trace_cursor_ = 0;
     unsigned active_streams_ = 0;

@@ -173,6 +173,14 @@ private:
         }
     }
 
+    template <typename Bound>
+    void out_of_range(const YAML::Node& node, const std::string& path, const std::string& key,
+                      const std::string& text, Bound min, Bound max) {
+        std::ostringstream range;
+        range << "value " << text << " is out of range for '" << key << "' (allowed: " << min << " to " << max << ")";
+        error(node, path, range.str());
+    }
+
     ordered_json parse_integer(const YAML::Node& node, const SchemaNode& schema, const std::string& path,
                                const std::string& text) {
         std::uint64_t value = 0;
@@ -180,10 +188,7 @@ private:
         if (!parse_config_integer(text, schema.size_suffixes, value, problem)) {
             error(node, path, problem);
         } else if (value < schema.min_int || value > schema.max_int) {
-            std::ostringstream range;
-            range << "value " << text << " is out of range for '" << schema.key << "' (allowed: " << schema.min_int
-                  << " to " << schema.max_int << ")";
-            error(node, path, range.str());
+            out_of_range(node, path, schema.key, text, schema.min_int, schema.max_int);
         } else {
             return value;
         }
@@ -197,10 +202,7 @@ private:
         if (text.empty() || end != text.c_str() + text.size()) {
             error(node, path, "'" + text + "' is not a number");
         } else if (!(value >= schema.min_number && value <= schema.max_number)) {
-            std::ostringstream range;
-            range << "value " << text << " is out of range for '" << schema.key << "' (allowed: " << schema.min_number
-                  << " to " << schema.max_number << ")";
-            error(node, path, range.str());
+            out_of_range(node, path, schema.key, text, schema.min_number, schema.max_number);
         } else {
             return value;
         }

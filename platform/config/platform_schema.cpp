@@ -20,7 +20,13 @@ SchemaNode simulation_schema() {
                                   "stop the run at this simulated time (ns); 0 runs until every master is done",
                                   "unbounded by default: traffic counts and durations end a run"),
                        integer_key("seed", 1, 0, ~std::uint64_t{0},
-                                   "seed of every random stream (traffic, replacement); --seed overrides it"),
+                                   "seed of every random stream (traffic, replacement, timing jitter); --seed "
+                                   "overrides it"),
+                       number_key("timing_jitter_ns", 0, 0, kNsMax,
+                                  "timing perturbation: every master's start and each of its think times gain a "
+                                  "uniform extra delay up to this (ns), drawn from the seed; 0 is off",
+                                  "off, so that latency figures carry no noise nobody asked for; set it (with "
+                                  "several seeds) to run one scenario over other interleavings"),
                        number_key("script_poll_interval_ns", 100, 0.001, kNsMax,
                                   "pause between the reads of a script's poll32/poll64 (ns)",
                                   "a driver's poll loop with a short delay between reads; keeps a poll of a register "

@@ -35,7 +35,7 @@ TrafficPatternParams make_pattern(const ordered_json& m) {
 }
 
 MasterConfig make_master(const LoadedConfig& config, const std::string& name, const ordered_json& m,
-                         std::uint64_t seed) {
+                         std::uint64_t seed, sc_core::sc_time timing_jitter) {
     MasterConfig master;
     master.name = name;
     master.port = m["port"];
@@ -56,6 +56,8 @@ MasterConfig make_master(const LoadedConfig& config, const std::string& name, co
     p.use_dmi = m["use_dmi"];
     p.enabled = m["enabled"];
     p.seed = stream_seed(seed, "traffic." + name);
+    p.timing_jitter = timing_jitter;
+    p.jitter_seed = stream_seed(seed, "jitter." + name);
     return master;
 }
 
@@ -75,7 +77,9 @@ PlatformConfig make_platform_config(const LoadedConfig& config, std::uint64_t se
     platform.interrupts.params.lines = irq["lines"];
     platform.interrupts.params.doorbell_size = irq["msi_doorbell_size"];
     platform.interrupts.params.delivery_latency = nanoseconds(irq["delivery_latency_ns"]);
-    for (const auto& [name, m] : cfg["masters"].items()) platform.masters.push_back(make_master(config, name, m, seed));
+    const sc_core::sc_time jitter = nanoseconds(cfg["simulation"]["timing_jitter_ns"]);
+    for (const auto& [name, m] : cfg["masters"].items())
+        platform.masters.push_back(make_master(config, name, m, seed, jitter));
     return platform;
 }
 

@@ -247,6 +247,30 @@ TEST_F(CliTest, SeedChangesRandomTraffic) {
     EXPECT_NE(ja["components"]["dma1"]["counters"]["reads"], jb["components"]["dma1"]["counters"]["reads"]);
 }
 
+// dma0 alone (sequential, no randomness in its traffic): 20000 transactions over 4 streams, so
+// 5000 think times per stream, and far below the memory's bandwidth, so it barely queues.
+TEST_F(CliTest, TimingJitterIsOffByDefaultAndSeededWhenOn) {
+    const std::string dma0_alone = " --quiet --set masters.dma1.enabled=false --set masters.dma1.count=0";
+    auto simulated_ps = [&](const std::string& extra) {
+        const fs::path stats = dir_ / "stats.json";
+        const Result r = run("run " + kDefault + dma0_alone + extra + " --stats " + stats.string());
+        EXPECT_EQ(r.status, 0) << r.output;
+        return nlohmann::json::parse(read_file(stats))["simulated_time_ps"].get<double>();
+    };
+    // Off: the seed does not move any time stamp of a pattern without randomness.
+    const double plain = simulated_ps(" --seed 1");
+    EXPECT_EQ(simulated_ps(" --seed 2"), plain);
+
+    // On, up to 10 ns: each stream gains 5001 draws of uniform [0, 10 ns], 25 us on average with a
+    // spread of about 0.2 us, and the run ends with the slowest of the four streams.
+    const std::string jitter = " --set simulation.timing_jitter_ns=10";
+    const double seed1 = simulated_ps(jitter + " --seed 1");
+    EXPECT_EQ(simulated_ps(jitter + " --seed 1"), seed1);
+    EXPECT_NE(simulated_ps(jitter + " --seed 2"), seed1);
+    EXPECT_GT(seed1 - plain, 24.0e6);
+    EXPECT_LT(seed1 - plain, 26.5e6);
+}
+
 TEST_F(CliTest, LogCategoriesGoToTheLogFile) {
     const fs::path log = dir_ / "run.log";
     const Result r = run("run " + kDefault + " --quiet --set masters.dma0.count=2 --set masters.dma1.count=0 "
