@@ -1,0 +1,201 @@
+#include "models/smmuv3/vmsa_walk.h"
+
+#include "models/common/bitfield.h"
+#include "models/smmuv3/vmsa_descriptor.h"
+
+namespace iommu_vp::vmsa {
+namespace {
+
+constexpr unsigned kMaxConcatenationBits = 4;  // up to 16 tables at the stage-2 starting level
+
+bool is_supported_granule(unsigned granule_bits) {
+    return granule_bits == 12 || granule_bits == 14 || granule_bits == 16;
+}
+
+unsigned bits_per_level(unsigned granule_bits) { return granule_bits - 3; }
+
+// Levels at which a block descriptor is legal (Arm ARM D8.3.1): 4 KiB 1 GiB and 2 MiB blocks,
+// 16 KiB 32 MiB blocks, 64 KiB 512 MiB blocks (and 4 TiB ones only with a 52-bit output address).
+bool block_allowed(const WalkConfig& config, unsigned level) {
+    switch (config.granule_bits) {
+    case 12: return level == 1 || level == 2;
+    case 14: return level == 2;
+    default: return level == 2 || (level == 1 && config.output_bits == 52);
+    }
+}
+
+// The address a table, block or page descriptor holds, at granule alignment.
+std::uint64_t descriptor_address(const WalkConfig& config, std::uint64_t descriptor) {
+    std::uint64_t address = kOutputAddress48.extract(descriptor) & ~low_mask(config.granule_bits);
+    if (config.granule_bits == 16 && config.output_bits == 52)
+        address |= kOutputAddress51To48.extract(descriptor) << 48;
+    return address;
+}
+
+bool exceeds_output_size(const WalkConfig& config, std::uint64_t address) {
+    return config.output_bits < 64 && (address >> config.output_bits) != 0;
+}
+
+bool input_in_range(const WalkConfig& config, std::uint64_t input_address) {
+    const std::uint64_t top = input_address >> config.input_bits;
+    if (config.stage == Stage::one && config.upper_range) return top == low_mask(64 - config.input_bits);
+    return top == 0;
+}
+
+// Restrictions that table descriptors pass down to every later level.
+struct TableRestrictions {
+    bool no_unprivileged = false;
+    bool read_only = false;
+    bool pxn = false;
+    bool xn = false;
+
+    void add(const std::uint64_t table_descriptor) {
+        const unsigned ap_table = static_cast<unsigned>(kApTable.extract(table_descriptor));
+        no_unprivileged |= (ap_table & kApTableNoUnprivileged) != 0;
+        read_only |= (ap_table & kApTableReadOnly) != 0;
+        pxn |= kPxnTable.is_set_in(table_descriptor);
+        xn |= kXnTable.is_set_in(table_descriptor);
+    }
+};
+
+Permissions leaf_permissions(Stage stage, std::uint64_t leaf, const TableRestrictions& tables) {
+    Permissions p;
+    if (stage == Stage::two) {
+        // Stage-2 table descriptors carry no attributes (their bits 63:59 are RES0 / ignored).
+        const unsigned s2ap = static_cast<unsigned>(kS2Ap.extract(leaf));
+        p.s2_read = (s2ap & kS2ApRead) != 0;
+        p.s2_write = (s2ap & kS2ApWrite) != 0;
+        p.s2_execute_never = kS2Xn.is_set_in(leaf);
+        return p;
+    }
+    const unsigned ap = static_cast<unsigned>(kAp.extract(leaf));
+    p.unprivileged_access = (ap & kApUnprivileged) != 0 && !tables.no_unprivileged;
+    p.read_only = (ap & kApReadOnly) != 0 || tables.read_only;
+    // Memory that EL0 may write is never executable at EL1 (Arm ARM D8.4.1.2).
+    const bool writable_unprivileged = p.unprivileged_access && !p.read_only;
+    p.privileged_execute_never = kPxn.is_set_in(leaf) || tables.pxn || writable_unprivileged;
+    p.unprivileged_execute_never = kUxn.is_set_in(leaf) || tables.xn;
+    return p;
+}
+
+WalkResult fault_at(FaultType type, unsigned level, unsigned fetches, std::uint64_t descriptor_address = 0) {
+    WalkResult result;
+    result.fault = Fault{type, level, descriptor_address};
+    result.descriptor_fetches = fetches;
+    return result;
+}
+
+}  // namespace
+
+const char* to_string(FaultType type) {
+    switch (type) {
+    case FaultType::none: return "none";
+    case FaultType::translation: return "translation";
+    case FaultType::address_size: return "address_size";
+    case FaultType::access_flag: return "access_flag";
+    case FaultType::permission: return "permission";
+    case FaultType::external_abort: return "external_abort";
+    case FaultType::stage2_fault: return "stage2_fault";
+    }
+    return "?";
+}
+
+std::optional<unsigned> start_level_stage1(unsigned granule_bits, unsigned input_bits) {
+    if (!is_supported_granule(granule_bits) || input_bits < 25 || input_bits > 48) return std::nullopt;
+    const unsigned stride = bits_per_level(granule_bits);
+    const unsigned levels = (input_bits - granule_bits + stride - 1) / stride;
+    return 4 - levels;
+}
+
+std::optional<unsigned> start_level_stage2(unsigned granule_bits, unsigned sl0, unsigned input_bits) {
+    if (!is_supported_granule(granule_bits) || input_bits < 25 || input_bits > 48) return std::nullopt;
+    // SL0 = 3 is reserved without FEAT_TTST / FEAT_LPA2, neither of which is modelled.
+    const unsigned first_level_from_sl0 = granule_bits == 12 ? 2 : 3;
+    if (sl0 > 2 || sl0 > first_level_from_sl0) return std::nullopt;
+    const unsigned level = first_level_from_sl0 - sl0;
+    const unsigned shift = level_shift(granule_bits, level);
+    if (input_bits <= shift) return std::nullopt;
+    const unsigned resolved = input_bits - shift;
+    if (resolved > bits_per_level(granule_bits) + kMaxConcatenationBits) return std::nullopt;
+    return level;
+}
+
+WalkResult walk(const WalkConfig& config, std::uint64_t input_address, DescriptorReader& reader) {
+    unsigned level = config.start_level;
+    // A configuration that the start_level_* functions would have refused walks nothing.
+    const unsigned start_shift = level > 3 ? 64 : level_shift(config.granule_bits, level);
+    if (!is_supported_granule(config.granule_bits) || config.input_bits > 48 || config.input_bits <= start_shift ||
+        config.input_bits - start_shift > bits_per_level(config.granule_bits) + kMaxConcatenationBits)
+        return fault_at(FaultType::translation, level, 0);
+    if (!input_in_range(config, input_address)) return fault_at(FaultType::translation, level, 0);
+
+    // The starting table holds 2^(bits resolved there) entries of 8 bytes (more than one granule when
+    // concatenated). Base-address bits below that size are treated as zero: a CONSTRAINED
+    // UNPREDICTABLE choice (Arm ARM D8.2.4) that matches an implementation which ignores them.
+    const unsigned start_bits = config.input_bits - start_shift;
+    std::uint64_t table = align_down(config.table_base, std::uint64_t{8} << start_bits);
+    if (exceeds_output_size(config, table)) return fault_at(FaultType::address_size, level, 0);
+
+    TableRestrictions restrictions;
+    unsigned fetches = 0;
+    for (;; ++level) {
+        const unsigned shift = level_shift(config.granule_bits, level);
+        const unsigned index_bits = level == config.start_level ? start_bits : bits_per_level(config.granule_bits);
+        const std::uint64_t index = (input_address >> shift) & low_mask(index_bits);
+        const std::uint64_t entry_address = table + index * 8;
+
+        std::uint64_t descriptor = 0;
+        ++fetches;
+        switch (reader.read_descriptor(entry_address, descriptor)) {
+        case FetchStatus::ok: break;
+        case FetchStatus::external_abort: return fault_at(FaultType::external_abort, level, fetches, entry_address);
+        case FetchStatus::stage2_fault: return fault_at(FaultType::stage2_fault, level, fetches, entry_address);
+        }
+
+        if (!kValid.is_set_in(descriptor)) return fault_at(FaultType::translation, level, fetches);
+        const bool table_or_page = kTableOrPage.is_set_in(descriptor);
+        const std::uint64_t next = descriptor_address(config, descriptor);
+
+        if (level < 3 && table_or_page) {
+            if (exceeds_output_size(config, next)) return fault_at(FaultType::address_size, level, fetches);
+            if (config.stage == Stage::one) restrictions.add(descriptor);
+            table = next;
+            continue;
+        }
+        // A leaf: a page at level 3 (type 0b11), a block above it (type 0b01) where the granule allows.
+        if (level == 3 ? !table_or_page : !block_allowed(config, level))
+            return fault_at(FaultType::translation, level, fetches);
+        if (exceeds_output_size(config, next)) return fault_at(FaultType::address_size, level, fetches);
+        if (!kAccessFlag.is_set_in(descriptor) && !config.access_flag_fault_disabled)
+            return fault_at(FaultType::access_flag, level, fetches);
+
+        WalkResult result;
+        result.descriptor_fetches = fetches;
+        Translation& t = result.translation;
+        t.level = level;
+        t.size_bits = shift;
+        t.leaf = descriptor;
+        t.output_address = align_down(next, std::uint64_t{1} << shift) | (input_address & low_mask(shift));
+        t.permissions = leaf_permissions(config.stage, descriptor, restrictions);
+        t.not_global = config.stage == Stage::one && kNotGlobal.is_set_in(descriptor);
+        t.memory_attributes = static_cast<unsigned>(
+            (config.stage == Stage::one ? kAttrIndx : kMemAttr).extract(descriptor));
+        return result;
+    }
+}
+
+FaultType check_access(Stage stage, const Permissions& p, const Access& access) {
+    bool allowed;
+    if (stage == Stage::two) {
+        allowed = access.write ? p.s2_write : p.s2_read;
+        if (access.instruction) allowed = allowed && !p.s2_execute_never;
+    } else {
+        allowed = access.privileged || p.unprivileged_access;
+        if (access.write) allowed = allowed && !p.read_only;
+        if (access.instruction)
+            allowed = allowed && !(access.privileged ? p.privileged_execute_never : p.unprivileged_execute_never);
+    }
+    return allowed ? FaultType::none : FaultType::permission;
+}
+
+}  // namespace iommu_vp::vmsa
