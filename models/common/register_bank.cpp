@@ -112,7 +112,8 @@ std::string RegisterBank::describe(std::string_view name, std::uint64_t value) c
         os << " {";
         const char* sep = "";
         for (const RegisterField& f : reg.spec.fields) {
-            os << sep << f.name << "=0x" << f.field.extract(value);
+            // One-bit fields read as flags (=0/=1), as the header's example shows; wider fields in hex.
+            os << sep << f.name << (f.field.width == 1 ? "=" : "=0x") << f.field.extract(value);
             sep = ", ";
         }
         os << '}';

@@ -68,7 +68,7 @@ public:
 
     void reset();
 
-    // "CR0 = 0x5 {SMMUEN=1, EVTQEN=0, CMDQEN=1}"
+    // "CR0 = 0x5 {SMMUEN=1, EVTQEN=0, CMDQEN=1}": one-bit fields as 0/1, wider fields in hex (ADDR=0x401).
     std::string describe(std::string_view name, std::uint64_t value) const;
     const std::string& name() const { return name_; }
     std::vector<std::string> register_names() const;

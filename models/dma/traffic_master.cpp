@@ -103,11 +103,11 @@ bool TrafficMaster::next_access(GeneratedAccess& access, MasterAttrs& attrs, sc_
         attrs.stream_id = record.stream_id;
         attrs.has_substream = record.has_pasid;
         attrs.substream_id = record.pasid;
-        issue_at = params_.start_time + sc_time::from_value(record.time_ps);
+        issue_at = started_at_ + sc_time::from_value(record.time_ps);
         return true;
     }
     if (params_.count != 0 && issued_ >= params_.count) return false;
-    if (params_.duration != SC_ZERO_TIME && issue_at >= params_.start_time + params_.duration) return false;
+    if (params_.duration != SC_ZERO_TIME && issue_at >= started_at_ + params_.duration) return false;
     ++issued_;
     access = pattern_->next();
     return true;
@@ -125,6 +125,9 @@ void TrafficMaster::release() {
 
 void TrafficMaster::run_stream(unsigned) {
     if (params_.held_at_start && !released_) wait(released_event_);
+    // Trace times and the duration count from the master's start: start_time after the release of a
+    // held master (jitter delays a stream's first issue, not the master's start).
+    started_at_ = sc_core::sc_time_stamp() + params_.start_time;
     Stream stream;
     stream.keeper.reset();
     stream.payload.set_extension(&stream.attrs);

@@ -110,6 +110,7 @@ private:
     sc_core::sc_event done_event_;
     sc_core::sc_event released_event_;
     bool released_ = false;
+    sc_core::sc_time started_at_ = sc_core::SC_ZERO_TIME;  // start_time after construction or release()
     tlm::tlm_dmi dmi_;
     bool dmi_valid_ = false;
     bool dmi_refused_ = false;

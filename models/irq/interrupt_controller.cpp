@@ -20,8 +20,8 @@ InterruptController::InterruptController(sc_core::sc_module_name name, const Int
       bad_doorbell_writes_(stats_.counter("bad_doorbell_writes", "doorbell writes that were not 32 bits")) {
     doorbell.register_b_transport(this, &InterruptController::b_transport);
     doorbell.register_transport_dbg(this, &InterruptController::transport_dbg);
-    SC_METHOD(deliver_due_msis);
-    sensitive << msi_ready_;
+    SC_METHOD(deliver_due);
+    sensitive << delivery_due_;
     dont_initialize();
     for (unsigned line = 0; line < irq_in.size(); ++line) {
         sc_core::sc_spawn_options options;
@@ -37,25 +37,35 @@ void InterruptController::line_changed(unsigned line) {
     ++line_changes_;
     const bool level = irq_in[line].read();
     IVP_LOG(LogCategory::dma, name(), "irq line " << line << (level ? " raised" : " lowered"));
-    if (cpu.size()) cpu->set_line(line, level);
+    schedule(Delivery{true, line, level}, sc_core::SC_ZERO_TIME);
 }
 
 void InterruptController::deliver_msi(std::uint32_t vector, const sc_time& delay) {
     ++msis_;
-    // The vector reaches the CPU when the write lands (kernel time plus the writer's annotation) plus
-    // the delivery latency; writes annotated out of order are still delivered in time order.
-    const sc_time when = delay + params_.delivery_latency;
-    pending_msis_.emplace(sc_core::sc_time_stamp() + when, vector);
-    msi_ready_.notify(when);
+    schedule(Delivery{false, vector, false}, delay);
 }
 
-void InterruptController::deliver_due_msis() {
+void InterruptController::schedule(const Delivery& delivery, const sc_time& delay) {
+    // An interrupt reaches the CPU when the write lands (kernel time plus the writer's annotation) or
+    // the line changes, plus the delivery latency; writes annotated out of order are still delivered
+    // in time order.
+    const sc_time when = delay + params_.delivery_latency;
+    pending_.emplace(sc_core::sc_time_stamp() + when, delivery);
+    delivery_due_.notify(when);
+}
+
+void InterruptController::deliver_due() {
     const sc_time now = sc_core::sc_time_stamp();
-    while (!pending_msis_.empty() && pending_msis_.begin()->first <= now) {
-        const std::uint32_t vector = pending_msis_.begin()->second;
-        pending_msis_.erase(pending_msis_.begin());
-        IVP_LOG(LogCategory::dma, name(), "MSI vector " << vector << " delivered");
-        if (cpu.size()) cpu->raise_vector(vector);
+    while (!pending_.empty() && pending_.begin()->first <= now) {
+        const Delivery delivery = pending_.begin()->second;
+        pending_.erase(pending_.begin());
+        if (!cpu.size()) continue;
+        if (delivery.is_line) {
+            cpu->set_line(delivery.number, delivery.level);
+        } else {
+            IVP_LOG(LogCategory::dma, name(), "MSI vector " << delivery.number << " delivered");
+            cpu->raise_vector(delivery.number);
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //
 // Models: `lines` level-sensitive wired inputs (sc_in<bool>; each change of level is passed on as
 // set_line(line, level)), and an MSI doorbell window on a TLM target socket: a 32-bit write of data D
-// anywhere in the window raises vector D (raise_vector(D)), as a GICv3 ITS translater or an x86
+// anywhere in the window raises vector D (raise_vector(D)), both after the delivery latency, as a
+// GICv3 ITS translater or an x86
 // local-APIC MSI window receives a device's write. Reads of the window return zero. A write of
 // another size is a programming error: logged as a guest error and answered TLM_GENERIC_ERROR_RESPONSE.
 // Does not model: priorities, masking, affinity routing, interrupt remapping.
@@ -48,13 +49,21 @@ public:
 private:
     void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
     unsigned int transport_dbg(tlm::tlm_generic_payload& payload);
+    // An MSI vector or a wired line's new level, waiting for its delivery time.
+    struct Delivery {
+        bool is_line;
+        std::uint32_t number;  // the vector, or the line
+        bool level;            // lines only
+    };
+
     void line_changed(unsigned line);
     void deliver_msi(std::uint32_t vector, const sc_core::sc_time& delay);
-    void deliver_due_msis();
+    void schedule(const Delivery& delivery, const sc_core::sc_time& delay);
+    void deliver_due();
 
     InterruptControllerParams params_;
-    std::multimap<sc_core::sc_time, std::uint32_t> pending_msis_;  // delivery time -> vector, FIFO on ties
-    sc_core::sc_event_queue msi_ready_;
+    std::multimap<sc_core::sc_time, Delivery> pending_;  // delivery time -> what, FIFO on ties
+    sc_core::sc_event_queue delivery_due_;
     StatsGroup stats_;
     Counter& msis_;
     Counter& line_changes_;

@@ -79,7 +79,7 @@ SchemaNode interrupts_schema() {
                        size_key("msi_doorbell_size", 0x1000, 4, 0x1000'0000, "bytes of the doorbell window",
                                 "one 4 KiB page, as an MSI frame or a GITS_TRANSLATER page occupies"),
                        number_key("delivery_latency_ns", 10, 0, kNsMax,
-                                  "from the doorbell write landing to delivery at the CPU (ns)",
+                                  "from a doorbell write landing, or a wired line changing, to delivery at the CPU (ns)",
                                   "an assumption of a few interconnect and distributor cycles"),
                    });
 }
