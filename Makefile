@@ -8,11 +8,12 @@ CMAKE_FLAGS    ?=
 JOBS           ?= $(shell nproc)
 CONFIG         ?= vp_configs/default.yaml
 
-# ccache: hit across clones at other paths (paths relative to the source tree, cwd not hashed) and
-# across the precompiled SystemC headers.
+# ccache: hit across clones at other paths (paths relative to the source tree, cwd not hashed).
+# Without `pch_defines` in the sloppiness, ccache never stores a precompiled header: one restored in a
+# clone at another path would crash GCC (see CMakeLists.txt).
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := true
-export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+export CCACHE_SLOPPINESS := time_macros,include_file_mtime,include_file_ctime
 
 .PHONY: all deps configure build run test test-asan bench reference clean
 
