@@ -1,0 +1,64 @@
+// What one SMMUv3 instance implements: the model's parameters that the identification registers
+// (IDR0, IDR1, IDR3, IDR5) advertise, and that the STE, CD and command decoders check software's
+// programming against. What an instance does not implement is refused as the architecture says
+// (an STE asking for an absent stage is ILLEGAL, a CD asking for an absent granule is ILLEGAL).
+// Plain C++: shared by the decoders, the register bank and the model.
+#pragma once
+
+#include <cstdint>
+
+namespace iommu_vp::smmuv3 {
+
+// IDR0.STALL_MODEL encodings (SMMUv3 6.3.1).
+enum class StallModel : std::uint8_t { stall_and_terminate = 0, terminate_only = 1, stall_forced = 2 };
+
+// IDR0.TTENDIAN encodings.
+enum class TableEndianness : std::uint8_t { mixed = 0, little = 2, big = 3 };
+
+struct Features {
+    // IDR0
+    bool stage1 = true;                 // S1P
+    bool stage2 = true;                 // S2P
+    bool coherent_access = true;        // COHACC
+    bool hyp = false;                   // HYP: StreamWorld EL2 (STE.STRW = 0b10)
+    bool asid16 = true;                 // ASID16
+    bool vmid16 = true;                 // VMID16
+    bool msi = true;                    // MSI
+    bool sev = true;                    // SEV: CMD_SYNC CS=SEV
+    bool two_level_cd = true;           // CD2L
+    bool two_level_stream_table = true; // ST_LEVEL = 1
+    bool ats = false;                   // ATS (a later issue)
+    bool pri = false;                   // PRI (a later issue)
+    unsigned httu = 0;                  // HTTU: 0 none (a later issue adds access/dirty update)
+    StallModel stall_model = StallModel::terminate_only;
+    TableEndianness endianness = TableEndianness::little;
+    bool term_model_abort_only = false; // TERM_MODEL = 1: CD.A = 0 (RAZ/WI) is not supported
+
+    // IDR1
+    unsigned sid_bits = 16;             // SIDSIZE
+    unsigned ssid_bits = 8;             // SSIDSIZE (0: no substreams)
+    unsigned cmdq_log2_entries = 8;     // CMDQS
+    unsigned evtq_log2_entries = 8;     // EVENTQS
+
+    // IDR3
+    bool range_invalidation = false;    // RIL (a later issue)
+    bool xnx = false;                   // XNX: two-bit stage-2 execute-never
+
+    // IDR5
+    unsigned oas_bits = 48;             // OAS: one of 32, 36, 40, 42, 44, 48, 52
+    bool granule_4k = true;             // GRAN4K
+    bool granule_16k = false;           // GRAN16K
+    bool granule_64k = true;            // GRAN64K
+
+    bool supports_granule(unsigned granule_bits) const {
+        return (granule_bits == 12 && granule_4k) || (granule_bits == 14 && granule_16k) ||
+               (granule_bits == 16 && granule_64k);
+    }
+};
+
+// The IDR5.OAS / CD.IPS / STE.S2PS encoding of an address size: 0..6 for 32, 36, 40, 42, 44, 48, 52
+// bits. address_size_bits returns 0 for the reserved encoding 7.
+unsigned address_size_bits(unsigned encoding);
+unsigned address_size_encoding(unsigned bits);  // the encoding of the largest size <= bits
+
+}  // namespace iommu_vp::smmuv3
