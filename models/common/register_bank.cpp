@@ -93,6 +93,14 @@ const RegisterBank::Register& RegisterBank::by_name(std::string_view name) const
     return const_cast<RegisterBank*>(this)->by_name(name);
 }
 
+void RegisterBank::set_read_hook(std::string_view name, std::function<std::uint64_t(std::uint64_t)> hook) {
+    by_name(name).spec.on_read = std::move(hook);
+}
+
+void RegisterBank::set_write_hook(std::string_view name, std::function<void(const RegisterWrite&)> hook) {
+    by_name(name).spec.on_write = std::move(hook);
+}
+
 std::uint64_t RegisterBank::get(std::string_view name) const { return by_name(name).value; }
 
 void RegisterBank::set(std::string_view name, std::uint64_t value) {

@@ -62,6 +62,11 @@ public:
     // Side-effect-free read for debug transport and dumps: no hook, no log.
     RegisterAccessStatus peek(std::uint64_t offset, unsigned size_bytes, std::uint64_t& value) const;
 
+    // Attaches behaviour to a register of the table (a model keeps its table as data and its
+    // side effects in named hooks).
+    void set_read_hook(std::string_view name, std::function<std::uint64_t(std::uint64_t stored)> hook);
+    void set_write_hook(std::string_view name, std::function<void(const RegisterWrite&)> hook);
+
     // Hardware-side access by name: bypasses masks and hooks.
     std::uint64_t get(std::string_view name) const;
     void set(std::string_view name, std::uint64_t value);

@@ -1,0 +1,238 @@
+#include "models/smmuv3/smmuv3.h"
+
+#include "models/common/fault_response.h"
+#include "models/common/log.h"
+
+namespace iommu_vp {
+
+using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
+namespace reg = smmuv3::reg;
+
+namespace {
+
+std::uint64_t load_le(const unsigned char* bytes, unsigned length) {
+    std::uint64_t value = 0;
+    for (unsigned i = length; i-- > 0;) value = (value << 8) | bytes[i];
+    return value;
+}
+
+void store_le(unsigned char* bytes, unsigned length, std::uint64_t value) {
+    for (unsigned i = 0; i < length; ++i, value >>= 8) bytes[i] = static_cast<unsigned char>(value);
+}
+
+}  // namespace
+
+Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
+    : sc_module(name),
+      regs("regs"),
+      upstream("upstream", params.upstream_ports),
+      downstream("downstream"),
+      evtq_irq("evtq_irq"),
+      gerror_irq("gerror_irq"),
+      cmd_sync_irq("cmd_sync_irq"),
+      params_(params),
+      bank_(basename()),
+      stats_(basename()),
+      register_reads_(stats_.counter("register_reads", "register reads on the programming interface")),
+      register_writes_(stats_.counter("register_writes", "register writes on the programming interface")),
+      register_errors_(stats_.counter("register_errors", "register accesses refused (size, alignment, byte enables)")),
+      bypassed_(stats_.counter("bypassed", "transactions passed through untranslated (SMMUEN = 0, GBPA)")),
+      aborted_(stats_.counter("aborted", "transactions terminated with an abort")),
+      untranslated_unimplemented_(
+          stats_.counter("translation_unimplemented", "transactions with SMMUEN = 1, which the model cannot translate yet")),
+      dmi_refused_(stats_.counter("dmi_refused", "direct memory pointers refused to upstream masters")) {
+    smmuv3::add_registers(bank_, params_.features, params_.identity, params_.gbpa_abort_at_reset);
+    attach_register_hooks();
+    effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
+
+    regs.register_b_transport(this, &Smmuv3::reg_b_transport);
+    regs.register_transport_dbg(this, &Smmuv3::reg_transport_dbg);
+    for (unsigned i = 0; i < upstream.size(); ++i) {
+        upstream[i].register_b_transport(this, &Smmuv3::up_b_transport, static_cast<int>(i));
+        upstream[i].register_transport_dbg(this, &Smmuv3::up_transport_dbg, static_cast<int>(i));
+        upstream[i].register_get_direct_mem_ptr(this, &Smmuv3::up_get_direct_mem_ptr, static_cast<int>(i));
+    }
+    downstream.register_invalidate_direct_mem_ptr(this, &Smmuv3::down_invalidate_direct_mem_ptr);
+
+    SC_METHOD(complete_cr0);
+    sensitive << cr0_ack_event_;
+    dont_initialize();
+    SC_METHOD(complete_gbpa);
+    sensitive << gbpa_ack_event_;
+    dont_initialize();
+    SC_METHOD(complete_irq_ctrl);
+    sensitive << irq_ctrl_ack_event_;
+    dont_initialize();
+
+    evtq_irq.initialize(false);
+    gerror_irq.initialize(false);
+    cmd_sync_irq.initialize(false);
+}
+
+void Smmuv3::reset() {
+    bank_.reset();
+    cr0_ack_event_.cancel();
+    gbpa_ack_event_.cancel();
+    irq_ctrl_ack_event_.cancel();
+    effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Programming interface
+
+void Smmuv3::attach_register_hooks() {
+    // The table holds data only; the model's behaviour hangs off these named hooks.
+    bank_.set_write_hook("CR0", [this](const RegisterWrite& w) { on_cr0_write(w); });
+    bank_.set_write_hook("GBPA", [this](const RegisterWrite& w) { on_gbpa_write(w); });
+    bank_.set_write_hook("IRQ_CTRL", [this](const RegisterWrite& w) { on_irq_ctrl_write(w); });
+}
+
+void Smmuv3::reg_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
+    const unsigned length = p.get_data_length();
+    if (p.get_byte_enable_ptr() || p.get_streaming_width() != length) {
+        ++register_errors_;
+        IVP_LOG(LogCategory::guest_error, name(), "register access with byte enables or streaming at 0x"
+                                                      << std::hex << p.get_address());
+        p.set_response_status(p.get_byte_enable_ptr() ? tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE
+                                                       : tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+    }
+    access_offset_ = delay;
+    std::uint64_t value = 0;
+    RegisterAccessStatus status = RegisterAccessStatus::ok;
+    if (p.is_read()) {
+        ++register_reads_;
+        status = bank_.read(p.get_address(), length, value);
+    } else if (p.is_write()) {
+        ++register_writes_;
+        value = load_le(p.get_data_ptr(), length);
+        status = bank_.write(p.get_address(), length, value);
+    }
+    delay += params_.register_latency;
+
+    switch (status) {
+    case RegisterAccessStatus::ok:
+        if (p.is_read()) store_le(p.get_data_ptr(), length, value);
+        p.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    case RegisterAccessStatus::unmapped:
+        // Offsets with no register are RES0 or IMPLEMENTATION DEFINED space: read as zero, writes
+        // ignored (SMMUv3 6.2). Software touching them is still worth a note.
+        IVP_LOG(LogCategory::guest_error, name(), "access to unmapped register offset 0x" << std::hex
+                                                      << p.get_address() << " (RAZ/WI)");
+        if (p.is_read() && length <= 8) store_le(p.get_data_ptr(), length, 0);
+        p.set_response_status(length == 4 || length == 8 ? tlm::TLM_OK_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    case RegisterAccessStatus::bad_size:
+    case RegisterAccessStatus::misaligned:
+        // Accesses other than aligned 32-bit ones, or 64-bit ones to 64-bit registers, are CONSTRAINED
+        // UNPREDICTABLE (SMMUv3 6.2); this model answers them with a slave error.
+        ++register_errors_;
+        IVP_LOG(LogCategory::guest_error, name(), length << "-byte register access at 0x" << std::hex
+                                                      << p.get_address() << " refused");
+        p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+}
+
+unsigned int Smmuv3::reg_transport_dbg(tlm::tlm_generic_payload& p) {
+    // Debug reads see the registers without side effects; debug writes change nothing.
+    if (!p.is_read()) return 0;
+    const unsigned length = p.get_data_length();
+    std::uint64_t value = 0;
+    if (bank_.peek(p.get_address(), length, value) != RegisterAccessStatus::ok) return 0;
+    store_le(p.get_data_ptr(), length, value);
+    return length;
+}
+
+void Smmuv3::acknowledge_later(sc_core::sc_event& event) {
+    event.notify(access_offset_ + params_.acknowledge_latency);
+}
+
+void Smmuv3::on_cr0_write(const RegisterWrite&) { acknowledge_later(cr0_ack_event_); }
+
+void Smmuv3::complete_cr0() {
+    const std::uint64_t cr0 = bank_.get("CR0");
+    bank_.set("CR0ACK", cr0);
+    IVP_LOG(LogCategory::reg, name(), "CR0ACK <- " << bank_.describe("CR0ACK", cr0));
+}
+
+void Smmuv3::on_gbpa_write(const RegisterWrite& w) {
+    namespace gbpa = smmuv3::gbpa;
+    // SMMUv3 6.3.14.1: a write must set UPDATE, and must not come while an update is in progress;
+    // either mistake makes the write IGNORED (the only behaviour SMMUv3.2 permits).
+    const bool update_requested = gbpa::UPDATE.is_set_in(w.written_value);
+    const bool update_in_progress = gbpa::UPDATE.is_set_in(w.old_value);
+    if (!update_requested || update_in_progress) {
+        bank_.set("GBPA", w.old_value);
+        IVP_LOG(LogCategory::guest_error, name(), "GBPA write ignored: "
+                                                      << (update_in_progress ? "an update is in progress"
+                                                                             : "UPDATE not set"));
+        return;
+    }
+    acknowledge_later(gbpa_ack_event_);
+}
+
+void Smmuv3::complete_gbpa() {
+    const std::uint64_t value = smmuv3::gbpa::UPDATE.insert(bank_.get("GBPA"), 0);
+    bank_.set("GBPA", value);
+    effective_gbpa_ = static_cast<std::uint32_t>(value);
+    IVP_LOG(LogCategory::reg, name(), "GBPA update complete: " << bank_.describe("GBPA", value));
+}
+
+void Smmuv3::on_irq_ctrl_write(const RegisterWrite&) { acknowledge_later(irq_ctrl_ack_event_); }
+
+void Smmuv3::complete_irq_ctrl() {
+    const std::uint64_t value = bank_.get("IRQ_CTRL");
+    bank_.set("IRQ_CTRLACK", value);
+    IVP_LOG(LogCategory::reg, name(), "IRQ_CTRLACK <- " << bank_.describe("IRQ_CTRLACK", value));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device traffic
+
+bool Smmuv3::smmu_enabled() const {
+    // Traffic follows the enable that hardware has acknowledged (SMMUv3 6.3.10).
+    return smmuv3::cr0::SMMUEN.is_set_in(bank_.get("CR0ACK"));
+}
+
+void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
+    if (smmu_enabled()) {
+        ++untranslated_unimplemented_;
+        log::unimplemented_once(name(), "translation with SMMUEN = 1 (transactions are aborted)");
+        terminate_transaction(p, FaultResponse::abort);
+        return;
+    }
+    if (smmuv3::gbpa::ABORT.is_set_in(effective_gbpa_)) {
+        ++aborted_;
+        terminate_transaction(p, FaultResponse::abort);
+        return;
+    }
+    // Bypass: the transaction goes downstream unchanged. GBPA's attribute overrides are stored but
+    // have no effect on this model's memory system.
+    ++bypassed_;
+    downstream->b_transport(p, delay);
+}
+
+unsigned int Smmuv3::up_transport_dbg(int, tlm::tlm_generic_payload& p) {
+    if (smmu_enabled() || smmuv3::gbpa::ABORT.is_set_in(effective_gbpa_)) return 0;
+    return downstream->transport_dbg(p);
+}
+
+bool Smmuv3::up_get_direct_mem_ptr(int, tlm::tlm_generic_payload& p, tlm::tlm_dmi& dmi) {
+    // No pointer ever bypasses translation: a granted DMI region could not be revoked exactly when
+    // the configuration changes (a later issue adds translated DMI with exact invalidation).
+    ++dmi_refused_;
+    dmi.allow_none();
+    dmi.set_start_address(0);
+    dmi.set_end_address(~sc_dt::uint64{0});
+    static_cast<void>(p);
+    return false;
+}
+
+void Smmuv3::down_invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {
+    // Nothing upstream holds a pointer through this SMMU.
+}
+
+}  // namespace iommu_vp

@@ -1,0 +1,105 @@
+// Smmuv3: an Arm SMMUv3 as a TLM-2.0 module (work in progress: see COMPLIANCE.md).
+//
+// Models today: the non-secure register interface on `regs` (pages 0 and 1, the table in
+// registers.h, identification registers derived from the parameters), the acknowledgement
+// handshakes that hardware completes on its own after a latency (CR0 -> CR0ACK, IRQ_CTRL ->
+// IRQ_CTRLACK, GBPA.UPDATE clearing), and the disabled SMMU:
+// with SMMUEN = 0 upstream traffic bypasses to `downstream` or is aborted, as GBPA says. DMI
+// through the SMMU is always refused, so no master ever holds an untranslated pointer.
+// Does not model yet: translation with SMMUEN = 1 (such traffic is terminated with an abort and
+// logged as unimplemented), the command and event queues, caches, global errors, interrupts and
+// MSIs (the interrupt outputs stay low).
+#pragma once
+
+#include "models/common/register_bank.h"
+#include "models/common/stats.h"
+#include "models/smmuv3/features.h"
+#include "models/smmuv3/registers.h"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+
+namespace iommu_vp {
+
+struct Smmuv3Params {
+    smmuv3::Features features;
+    smmuv3::Identity identity;
+    // Upstream sockets: one per master (or interconnect) that binds to the SMMU's device side.
+    unsigned upstream_ports = 1;
+    // GBPA.ABORT out of reset: a default-deny policy until software programs the SMMU
+    // (IMPLEMENTATION DEFINED, SMMUv3 6.3.14). Off: devices work before a driver loads, as on most
+    // platforms whose firmware leaves the SMMU disabled.
+    bool gbpa_abort_at_reset = false;
+    // Time from a register access reaching the SMMU to its completion on the programming interface.
+    // An assumption: a register slice and decode, a few cycles of a ~500 MHz SMMU clock.
+    sc_core::sc_time register_latency = sc_core::sc_time(10, sc_core::SC_NS);
+    // Time from a write that asks hardware for a change (CR0, IRQ_CTRL, GBPA with UPDATE) to the
+    // acknowledgement (CR0ACK, IRQ_CTRLACK, GBPA.UPDATE clear). An assumption of tens of SMMU cycles;
+    // it is never zero, so a driver that does not poll for the acknowledgement misbehaves as on silicon.
+    sc_core::sc_time acknowledge_latency = sc_core::sc_time(100, sc_core::SC_NS);
+};
+
+class Smmuv3 : public sc_core::sc_module, public StatsSource {
+public:
+    tlm_utils::simple_target_socket<Smmuv3> regs;                  // programming interface
+    using UpstreamSocket = tlm_utils::simple_target_socket_tagged<Smmuv3>;
+    sc_core::sc_vector<UpstreamSocket> upstream;                   // device traffic, one socket a master
+    tlm_utils::simple_initiator_socket<Smmuv3> downstream;         // tables, queues, MSIs, translated traffic
+    sc_core::sc_out<bool> evtq_irq;
+    sc_core::sc_out<bool> gerror_irq;
+    sc_core::sc_out<bool> cmd_sync_irq;
+
+    SC_HAS_PROCESS(Smmuv3);
+    Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params);
+
+    // Returns the SMMU to its power-on state (registers, pending acknowledgements, statistics kept).
+    void reset();
+
+    const Smmuv3Params& params() const { return params_; }
+    const RegisterBank& registers() const { return bank_; }
+    const StatsGroup& stats() const override { return stats_; }
+
+private:
+    // Programming interface.
+    void reg_b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+    unsigned int reg_transport_dbg(tlm::tlm_generic_payload& payload);
+    void attach_register_hooks();
+    void on_cr0_write(const RegisterWrite& write);
+    void on_gbpa_write(const RegisterWrite& write);
+    void on_irq_ctrl_write(const RegisterWrite& write);
+    // Schedules `event` at the acknowledgement latency after the access being served.
+    void acknowledge_later(sc_core::sc_event& event);
+    void complete_cr0();
+    void complete_gbpa();
+    void complete_irq_ctrl();
+
+    // Device traffic.
+    void up_b_transport(int port, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+    unsigned int up_transport_dbg(int port, tlm::tlm_generic_payload& payload);
+    bool up_get_direct_mem_ptr(int port, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi);
+    void down_invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
+    bool smmu_enabled() const;
+
+    Smmuv3Params params_;
+    RegisterBank bank_;
+    sc_core::sc_time access_offset_ = sc_core::SC_ZERO_TIME;  // annotated delay of the access being served
+    sc_core::sc_event cr0_ack_event_;
+    sc_core::sc_event gbpa_ack_event_;
+    sc_core::sc_event irq_ctrl_ack_event_;
+    std::uint32_t effective_gbpa_ = 0;  // the GBPA that applies to traffic: the last completed update
+
+    StatsGroup stats_;
+    Counter& register_reads_;
+    Counter& register_writes_;
+    Counter& register_errors_;
+    Counter& bypassed_;
+    Counter& aborted_;
+    Counter& untranslated_unimplemented_;
+    Counter& dmi_refused_;
+};
+
+}  // namespace iommu_vp
