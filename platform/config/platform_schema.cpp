@@ -84,6 +84,58 @@ SchemaNode interrupts_schema() {
                    });
 }
 
+SchemaNode irq_line_key(std::string key, std::string description) {
+    SchemaNode line = integer_key(std::move(key), 0, 0, 1023, std::move(description) + "; none leaves it unconnected");
+    line.nullable = true;
+    line.default_value = nullptr;
+    return line;
+}
+
+SchemaNode smmuv3_schema() {
+    SchemaNode base = size_key("base", 0, 0, kAddressMax,
+                               "system address of the 128 KiB register window (page 0, then page 1 at +0x10000)");
+    base.required = true;
+    base.example = 0x0900'0000u;
+    return named_map_key(
+        "smmuv3", "Arm SMMUv3 instances, by name; masters name one as their port", "smmu0",
+        map_key("", "one SMMUv3",
+                {
+                    base,
+                    boolean_key("stage1", true, "stage 1 translation implemented (IDR0.S1P)"),
+                    boolean_key("stage2", true, "stage 2 translation implemented (IDR0.S2P)"),
+                    integer_key("sid_bits", 16, 0, 32, "StreamID bits (IDR1.SIDSIZE)",
+                                "16 bits hold a PCIe requester ID (bus, device, function)"),
+                    integer_key("ssid_bits", 8, 0, 20, "SubstreamID bits (IDR1.SSIDSIZE); 0: no substreams",
+                                "an assumption: 256 contexts per stream keeps CD tables small; PCIe PASIDs allow 20"),
+                    integer_key("oas_bits", 48, 32, 52, "output (physical) address size in bits (IDR5.OAS): 32, 36, "
+                                                        "40, 42, 44, 48 or 52",
+                                "a 48-bit physical address space, as most Armv8 servers have"),
+                    boolean_key("granule_4k", true, "4 KiB translation granule (IDR5.GRAN4K)"),
+                    boolean_key("granule_16k", false, "16 KiB translation granule (IDR5.GRAN16K)"),
+                    boolean_key("granule_64k", true, "64 KiB translation granule (IDR5.GRAN64K)"),
+                    boolean_key("two_level_stream_table", true, "2-level stream tables (IDR0.ST_LEVEL)"),
+                    boolean_key("two_level_cd", true, "2-level context-descriptor tables (IDR0.CD2L)"),
+                    boolean_key("msi", true, "MSI generation (IDR0.MSI)"),
+                    boolean_key("asid16", true, "16-bit ASIDs (IDR0.ASID16)"),
+                    boolean_key("vmid16", true, "16-bit VMIDs (IDR0.VMID16)"),
+                    integer_key("cmdq_log2_entries", 8, 0, 19, "log2 of the largest command queue (IDR1.CMDQS)",
+                                "256 commands: Linux needs more than 64 for its batches"),
+                    integer_key("evtq_log2_entries", 8, 0, 19, "log2 of the largest event queue (IDR1.EVENTQS)",
+                                "an assumption: 256 records absorb a burst of faults between interrupts"),
+                    boolean_key("gbpa_abort_at_reset", false,
+                                "GBPA.ABORT out of reset: deny all traffic until software enables the SMMU"),
+                    number_key("register_latency_ns", 10, 0, kNsMax, "register access on the programming interface (ns)",
+                               "an assumption: a register slice and decode, a few cycles of a ~500 MHz SMMU clock"),
+                    number_key("acknowledge_latency_ns", 100, 0.001, kNsMax,
+                               "from a write to CR0, IRQ_CTRL or GBPA to its acknowledgement (ns)",
+                               "an assumption of tens of SMMU cycles; never zero, so a driver that does not poll "
+                               "the acknowledgement misbehaves as on silicon"),
+                    irq_line_key("evtq_irq_line", "interrupt-controller line of the event-queue interrupt"),
+                    irq_line_key("gerror_irq_line", "interrupt-controller line of the global-error interrupt"),
+                    irq_line_key("cmd_sync_irq_line", "interrupt-controller line of the CMD_SYNC interrupt"),
+                }));
+}
+
 SchemaNode master_schema() {
     SchemaNode pasid = integer_key("pasid", 0, 0, (1u << 20) - 1, "SubstreamID / PASID on every transaction; none for no PASID");
     pasid.nullable = true;
@@ -96,7 +148,7 @@ SchemaNode master_schema() {
         map_key("", "one master",
                 {
                     reference_key("port", "master_port", "bus",
-                                  "what the master's initiator socket binds to (the bus, or later an IOMMU)"),
+                                  "what the master's initiator socket binds to: the bus, or an SMMUv3 by name"),
                     integer_key("stream_id", 0, 0, kU32Max, "StreamID (SMMUv3) or requester ID (VT-d) on every transaction"),
                     pasid,
                     boolean_key("privileged", false, "transactions are privileged"),
@@ -133,6 +185,7 @@ SchemaNode build_platform_schema() {
                                   bus_schema(),
                                   memory_schema(),
                                   interrupts_schema(),
+                                  smmuv3_schema(),
                                   master_schema(),
                               });
     return root;

@@ -1,5 +1,6 @@
 #include "platform/config/semantic_checks.h"
 
+#include "models/smmuv3/registers.h"
 #include "platform/io/trace_file.h"
 
 #include <algorithm>
@@ -32,6 +33,9 @@ void check_address_map(LoadResult& result) {
         windows.push_back({"memory '" + name + "'", "memories." + name + ".base", memory["base"], memory["size"]});
     const ordered_json& irq = cfg["interrupts"];
     windows.push_back({"the MSI doorbell", "interrupts.msi_doorbell_base", irq["msi_doorbell_base"], irq["msi_doorbell_size"]});
+    for (const auto& [name, smmu] : cfg["smmuv3"].items())
+        windows.push_back({"SMMUv3 '" + name + "' registers", "smmuv3." + name + ".base", smmu["base"],
+                           smmuv3::kRegisterSpaceBytes});
 
     constexpr std::uint64_t kAddressSpace = std::uint64_t{1} << 52;
     for (const Window& w : windows)
@@ -45,6 +49,36 @@ void check_address_map(LoadResult& result) {
         if (prev.base + prev.size > w.base)
             result.errors.push_back({result.config.location_of(w.path), w.what + " " + span(w) + " overlaps " +
                                                                             prev.what + " " + span(prev)});
+    }
+}
+
+// An SMMUv3's output address size is one of the IDR5.OAS sizes, and its interrupt outputs drive
+// distinct lines of the interrupt controller.
+void check_smmuv3(LoadResult& result, std::vector<std::pair<std::uint64_t, std::string>>& lines_used,
+                  const std::string& name, const ordered_json& smmu) {
+    const std::string path = "smmuv3." + name;
+    static const std::vector<std::uint64_t> kOutputSizes = {32, 36, 40, 42, 44, 48, 52};
+    const std::uint64_t oas = smmu["oas_bits"];
+    if (std::find(kOutputSizes.begin(), kOutputSizes.end(), oas) == kOutputSizes.end())
+        result.errors.push_back({result.config.location_of(path + ".oas_bits"),
+                                 "value " + std::to_string(oas) +
+                                     " is not an SMMUv3 output size (allowed: 32, 36, 40, 42, 44, 48, 52)"});
+    const std::uint64_t line_count = result.config.effective["interrupts"]["lines"];
+    for (const char* key : {"evtq_irq_line", "gerror_irq_line", "cmd_sync_irq_line"}) {
+        if (smmu[key].is_null()) continue;
+        const std::uint64_t line = smmu[key];
+        const std::string key_path = path + "." + key;
+        if (line >= line_count) {
+            result.errors.push_back({result.config.location_of(key_path),
+                                     "line " + std::to_string(line) + " does not exist (the interrupt controller has " +
+                                         std::to_string(line_count) + " lines: interrupts.lines)"});
+            continue;
+        }
+        for (const auto& [used, by] : lines_used)
+            if (used == line)
+                result.errors.push_back({result.config.location_of(key_path),
+                                         "line " + std::to_string(line) + " is already driven by " + by});
+        lines_used.emplace_back(line, key_path);
     }
 }
 
@@ -77,14 +111,20 @@ void check_master(LoadResult& result, const std::string& name, const ordered_jso
 
 }  // namespace
 
-std::vector<std::string> reference_targets(const ordered_json&, const std::string& domain) {
-    // Masters bind to the bus; IOMMU models add their names here when they join the schema.
-    if (domain == "master_port") return {"bus"};
+std::vector<std::string> reference_targets(const ordered_json& config, const std::string& domain) {
+    if (domain == "master_port") {
+        std::vector<std::string> ports = {"bus"};
+        for (const auto& [name, smmu] : config["smmuv3"].items()) ports.push_back(name);
+        return ports;
+    }
     return {};
 }
 
 void check_semantics(LoadResult& result) {
     check_address_map(result);
+    std::vector<std::pair<std::uint64_t, std::string>> lines_used;
+    for (const auto& [name, smmu] : result.config.effective["smmuv3"].items())
+        check_smmuv3(result, lines_used, name, smmu);
     for (const auto& [name, master] : result.config.effective["masters"].items()) check_master(result, name, master);
 }
 

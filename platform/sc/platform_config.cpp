@@ -22,6 +22,39 @@ MemoryConfig make_memory(const std::string& name, const ordered_json& m) {
     return memory;
 }
 
+int irq_line(const ordered_json& value) { return value.is_null() ? -1 : value.get<int>(); }
+
+Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::size_t masters_behind) {
+    Smmuv3Config smmu;
+    smmu.name = name;
+    smmu.base = s["base"];
+    smmuv3::Features& f = smmu.params.features;
+    f.stage1 = s["stage1"];
+    f.stage2 = s["stage2"];
+    f.sid_bits = s["sid_bits"];
+    f.ssid_bits = s["ssid_bits"];
+    f.oas_bits = s["oas_bits"];
+    f.granule_4k = s["granule_4k"];
+    f.granule_16k = s["granule_16k"];
+    f.granule_64k = s["granule_64k"];
+    f.two_level_stream_table = s["two_level_stream_table"];
+    f.two_level_cd = s["two_level_cd"];
+    f.msi = s["msi"];
+    f.asid16 = s["asid16"];
+    f.vmid16 = s["vmid16"];
+    f.cmdq_log2_entries = s["cmdq_log2_entries"];
+    f.evtq_log2_entries = s["evtq_log2_entries"];
+    smmu.params.gbpa_abort_at_reset = s["gbpa_abort_at_reset"];
+    smmu.params.register_latency = nanoseconds(s["register_latency_ns"]);
+    smmu.params.acknowledge_latency = nanoseconds(s["acknowledge_latency_ns"]);
+    // A socket for each master behind it; at least one, so an SMMU with no master still elaborates.
+    smmu.params.upstream_ports = static_cast<unsigned>(masters_behind == 0 ? 1 : masters_behind);
+    smmu.evtq_irq_line = irq_line(s["evtq_irq_line"]);
+    smmu.gerror_irq_line = irq_line(s["gerror_irq_line"]);
+    smmu.cmd_sync_irq_line = irq_line(s["cmd_sync_irq_line"]);
+    return smmu;
+}
+
 TrafficPatternParams make_pattern(const ordered_json& m) {
     TrafficPatternParams pattern;
     parse_access_pattern(m["pattern"].get<std::string>(), pattern.pattern);
@@ -77,6 +110,11 @@ PlatformConfig make_platform_config(const LoadedConfig& config, std::uint64_t se
     platform.interrupts.params.lines = irq["lines"];
     platform.interrupts.params.doorbell_size = irq["msi_doorbell_size"];
     platform.interrupts.params.delivery_latency = nanoseconds(irq["delivery_latency_ns"]);
+    for (const auto& [name, s] : cfg["smmuv3"].items()) {
+        std::size_t behind = 0;
+        for (const auto& [master_name, m] : cfg["masters"].items()) behind += m["port"] == name ? 1 : 0;
+        platform.smmus.push_back(make_smmuv3(name, s, behind));
+    }
     const sc_core::sc_time jitter = nanoseconds(cfg["simulation"]["timing_jitter_ns"]);
     for (const auto& [name, m] : cfg["masters"].items())
         platform.masters.push_back(make_master(config, name, m, seed, jitter));

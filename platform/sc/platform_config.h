@@ -6,6 +6,7 @@
 #include "models/interconnect/router.h"
 #include "models/irq/interrupt_controller.h"
 #include "models/memory/sparse_memory.h"
+#include "models/smmuv3/smmuv3.h"
 #include "platform/config/config_loader.h"
 
 #include <string>
@@ -25,6 +26,16 @@ struct MasterConfig {
     TrafficMasterParams params;
 };
 
+struct Smmuv3Config {
+    std::string name;
+    std::uint64_t base = 0;  // of the register window
+    Smmuv3Params params;     // upstream_ports: set by the platform from the masters that name it
+    // Interrupt-controller lines of the event-queue, global-error and CMD_SYNC outputs (-1: none).
+    int evtq_irq_line = -1;
+    int gerror_irq_line = -1;
+    int cmd_sync_irq_line = -1;
+};
+
 struct InterruptConfig {
     std::uint64_t doorbell_base = 0;
     InterruptControllerParams params;
@@ -38,6 +49,7 @@ struct PlatformConfig {
     sc_core::sc_time script_poll_interval;
     std::vector<MemoryConfig> memories;
     InterruptConfig interrupts;
+    std::vector<Smmuv3Config> smmus;
     std::vector<MasterConfig> masters;
 };
 

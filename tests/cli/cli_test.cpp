@@ -187,6 +187,14 @@ TEST_F(CliTest, ScriptWithEveryVerbPasses) {
     EXPECT_EQ(json["components"]["dma0"]["counters"]["transactions"], 52);
 }
 
+TEST_F(CliTest, DisabledSmmuv3ScriptPasses) {
+    const Result r = run("run " + kSource + "/vp_configs/smmuv3_bare.yaml --quiet --script " + kScripts +
+                         "/smmuv3_disabled.script");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("smmuv3_disabled.script:10: dma dma0 write 0x80001000 8 0011223344556677 expect=ok -> ok"));
+    EXPECT_THAT(r.output, Not(HasSubstr("FAILED")));
+}
+
 TEST_F(CliTest, FailingExpectExitsOneAndNamesTheLine) {
     const Result r = run("run " + kDefault + " --set masters.dma0.count=10 --set masters.dma1.count=10 --script " +
                          kScripts + "/failing_expect.script");

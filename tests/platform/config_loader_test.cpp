@@ -129,6 +129,47 @@ TEST(ConfigLoader, DanglingPortReference) {
     EXPECT_FALSE(r.ok());
 }
 
+const char* const kWithSmmu =
+    "memories:\n"
+    "  ram: {base: 0x80000000, size: 1MiB}\n"
+    "smmuv3:\n"
+    "  smmu0:\n"
+    "    base: 0x09050000\n"
+    "masters:\n"
+    "  dma0:\n"
+    "    base: 0x80000000\n"
+    "    port: smmu0\n";
+
+TEST(ConfigLoader, MastersMayNameAnSmmuv3AsTheirPort) {
+    const LoadResult r = load_config_text(kWithSmmu, "s.yaml", {});
+    EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+    const LoadResult typo = load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.port=smmu1"});
+    ASSERT_EQ(typo.errors.size(), 1u);
+    EXPECT_THAT(typo.errors[0].message, HasSubstr("did you mean 'smmu0'? (allowed: bus, smmu0)"));
+}
+
+TEST(ConfigLoader, Smmuv3OutputSizeMustBeAnArchitectedOne) {
+    const LoadResult r = load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.oas_bits=47"});
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].message, "value 47 is not an SMMUv3 output size (allowed: 32, 36, 40, 42, 44, 48, 52)");
+}
+
+TEST(ConfigLoader, Smmuv3InterruptLinesMustExistAndNotBeShared) {
+    const LoadResult beyond = load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.evtq_irq_line=32"});
+    ASSERT_EQ(beyond.errors.size(), 1u);  // the default controller has lines 0..31
+    EXPECT_THAT(beyond.errors[0].message, HasSubstr("line 32 does not exist"));
+    const LoadResult shared = load_config_text(
+        kWithSmmu, "s.yaml", {"smmuv3.smmu0.evtq_irq_line=5", "smmuv3.smmu0.gerror_irq_line=5"});
+    ASSERT_EQ(shared.errors.size(), 1u);
+    EXPECT_THAT(shared.errors[0].message, HasSubstr("line 5 is already driven by smmuv3.smmu0.evtq_irq_line"));
+}
+
+TEST(ConfigLoader, Smmuv3RegistersMayNotOverlapMemory) {
+    const LoadResult r = load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.base=0x800f0000"});
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_THAT(r.errors[0].message, HasSubstr("SMMUv3 'smmu0' registers [0x800f0000, 0x8010ffff] overlaps memory 'ram'"));
+}
+
 TEST(ConfigLoader, MasterWithoutAnEnd) {
     const LoadResult r = load_config_text(kMinimal, "e.yaml", {"masters.dma0.count=0"});
     ASSERT_EQ(r.errors.size(), 1u);
