@@ -1,6 +1,7 @@
 #include "models/smmuv3/registers.h"
 
 #include "models/smmuv3/gerror.h"
+#include "models/smmuv3/queue_pointers.h"
 
 #include <utility>
 #include <vector>
@@ -13,7 +14,7 @@ std::uint64_t set_if(bool condition, BitField field, std::uint64_t value = 1) {
 }
 
 // Queue index registers hold an index and a wrap bit below bit 20 (the largest queue is 2^19).
-constexpr BitField kQueueIndexAndWrap = bits(19, 0);
+constexpr BitField kQueueIndexAndWrap = queue_field::POINTER;
 
 struct RegisterTableEntry {
     const char* name;
@@ -28,7 +29,8 @@ struct RegisterTableEntry {
 std::vector<RegisterField> msi_address_fields() { return {{"ADDR", irq_cfg::ADDR}}; }
 std::vector<RegisterField> msi_attribute_fields() { return {{"MemAttr", irq_cfg::MemAttr}, {"SH", irq_cfg::SH}}; }
 std::vector<RegisterField> queue_base_fields() {
-    return {{"LOG2SIZE", queue_base::LOG2SIZE}, {"ADDR", queue_base::ADDR}, {"RA_WA", queue_base::RA_WA}};
+    return {{"LOG2SIZE", queue_field::BASE_LOG2SIZE}, {"ADDR", queue_field::BASE_ADDR},
+            {"RA_WA", queue_field::BASE_RA_WA}};
 }
 
 }  // namespace
@@ -95,6 +97,8 @@ void add_registers(RegisterBank& bank, const Features& f, const Identity& id, bo
     const std::uint64_t iidr = iidr::Implementer.insert(0, id.implementer) | iidr::Revision.insert(0, id.revision) |
                                iidr::Variant.insert(0, id.variant) | iidr::ProductID.insert(0, id.product_id);
     const std::uint64_t aidr = aidr::ArchMajorRev.insert(0, 0) | aidr::ArchMinorRev.insert(0, id.arch_minor);
+    const std::uint64_t queue_base_writable =
+        queue_field::BASE_LOG2SIZE.mask() | queue_field::BASE_ADDR.mask() | queue_field::BASE_RA_WA.mask();
     const std::vector<RegisterField> cr0_fields = {{"SMMUEN", cr0::SMMUEN}, {"PRIQEN", cr0::PRIQEN},
                                                    {"EVTQEN", cr0::EVTQEN}, {"CMDQEN", cr0::CMDQEN},
                                                    {"ATSCHK", cr0::ATSCHK}};
@@ -151,16 +155,16 @@ void add_registers(RegisterBank& bank, const Features& f, const Identity& id, bo
          strtab::LOG2SIZE.mask() | strtab::SPLIT.mask() | strtab::FMT.mask(), 0,
          {{"LOG2SIZE", strtab::LOG2SIZE}, {"SPLIT", strtab::SPLIT}, {"FMT", strtab::FMT}}},
         {"CMDQ_BASE", reg::CMDQ_BASE, 8, 0,
-         queue_base::LOG2SIZE.mask() | queue_base::ADDR.mask() | queue_base::RA_WA.mask(), 0, queue_base_fields()},
+         queue_base_writable, 0, queue_base_fields()},
         {"CMDQ_PROD", reg::CMDQ_PROD, 4, 0, kQueueIndexAndWrap.mask(), 0, {{"WR", kQueueIndexAndWrap}}},
         {"CMDQ_CONS", reg::CMDQ_CONS, 4, 0, kQueueIndexAndWrap.mask(), 0,
-         {{"RD", kQueueIndexAndWrap}, {"ERR", cmdq_cons::ERR}}},
+         {{"RD", kQueueIndexAndWrap}, {"ERR", queue_field::CMDQ_CONS_ERR}}},
         {"EVTQ_BASE", reg::EVTQ_BASE, 8, 0,
-         queue_base::LOG2SIZE.mask() | queue_base::ADDR.mask() | queue_base::RA_WA.mask(), 0, queue_base_fields()},
-        {"EVTQ_PROD", reg::EVTQ_PROD, 4, 0, kQueueIndexAndWrap.mask() | evtq::OVFLG.mask(), 0,
-         {{"WR", kQueueIndexAndWrap}, {"OVFLG", evtq::OVFLG}}},
-        {"EVTQ_CONS", reg::EVTQ_CONS, 4, 0, kQueueIndexAndWrap.mask() | evtq::OVFLG.mask(), 0,
-         {{"RD", kQueueIndexAndWrap}, {"OVACKFLG", evtq::OVFLG}}},
+         queue_base_writable, 0, queue_base_fields()},
+        {"EVTQ_PROD", reg::EVTQ_PROD, 4, 0, kQueueIndexAndWrap.mask() | queue_field::EVENTQ_PROD_OVFLG.mask(), 0,
+         {{"WR", kQueueIndexAndWrap}, {"OVFLG", queue_field::EVENTQ_PROD_OVFLG}}},
+        {"EVTQ_CONS", reg::EVTQ_CONS, 4, 0, kQueueIndexAndWrap.mask() | queue_field::EVENTQ_CONS_OVACKFLG.mask(), 0,
+         {{"RD", kQueueIndexAndWrap}, {"OVACKFLG", queue_field::EVENTQ_CONS_OVACKFLG}}},
         {"EVTQ_IRQ_CFG0", reg::EVTQ_IRQ_CFG0, 8, 0, msi_addr, 0, msi_address_fields()},
         {"EVTQ_IRQ_CFG1", reg::EVTQ_IRQ_CFG1, 4, 0, msi_data, 0, {{"DATA", irq_cfg::DATA}}},
         {"EVTQ_IRQ_CFG2", reg::EVTQ_IRQ_CFG2, 4, 0, msi_attr, 0, msi_attribute_fields()},

@@ -105,16 +105,7 @@ inline constexpr BitField ADDR = bits(51, 6), RA = bit(62);
 inline constexpr BitField LOG2SIZE = bits(5, 0), SPLIT = bits(10, 6), FMT = bits(17, 16);
 }
 
-// CMDQ_BASE / EVTQ_BASE (6.3.26, 6.3.29), and the queue index registers.
-namespace queue_base {
-inline constexpr BitField LOG2SIZE = bits(4, 0), ADDR = bits(51, 5), RA_WA = bit(62);
-}
-namespace cmdq_cons {
-inline constexpr BitField ERR = bits(30, 24);
-}
-namespace evtq {
-inline constexpr BitField OVFLG = bit(31);  // EVTQ_PROD.OVFLG; EVTQ_CONS.OVACKFLG at the same bit
-}
+// The queue registers' fields (CMDQ_BASE, EVTQ_BASE, PROD, CONS) are in queue_pointers.h.
 
 // The identification registers as this instance reports them.
 std::uint32_t idr0_value(const Features& features);
