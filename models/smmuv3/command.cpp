@@ -459,4 +459,27 @@ std::string describe(const DecodedCommand& command) {
     return text;
 }
 
+const char* command_kind_name(CommandKind kind) {
+    switch (kind) {
+    case CommandKind::illegal: return "illegal";
+    case CommandKind::later_issue: return "later_issue";
+    case CommandKind::prefetch_config: return "prefetch_config";
+    case CommandKind::prefetch_addr: return "prefetch_addr";
+    case CommandKind::cfgi_ste: return "cfgi_ste";
+    case CommandKind::cfgi_ste_range: return "cfgi_ste_range";
+    case CommandKind::cfgi_all: return "cfgi_all";
+    case CommandKind::cfgi_cd: return "cfgi_cd";
+    case CommandKind::cfgi_cd_all: return "cfgi_cd_all";
+    case CommandKind::tlbi_nh_all: return "tlbi_nh_all";
+    case CommandKind::tlbi_nh_asid: return "tlbi_nh_asid";
+    case CommandKind::tlbi_nh_va: return "tlbi_nh_va";
+    case CommandKind::tlbi_nh_vaa: return "tlbi_nh_vaa";
+    case CommandKind::tlbi_s12_vmall: return "tlbi_s12_vmall";
+    case CommandKind::tlbi_s2_ipa: return "tlbi_s2_ipa";
+    case CommandKind::tlbi_nsnh_all: return "tlbi_nsnh_all";
+    case CommandKind::sync: return "sync";
+    }
+    return "?";
+}
+
 }  // namespace iommu_vp::smmuv3

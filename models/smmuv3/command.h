@@ -25,6 +25,7 @@
 #include "models/smmuv3/queue_pointers.h"
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -127,6 +128,9 @@ enum class CommandKind : std::uint8_t {
     tlbi_nsnh_all,
     sync,
 };
+inline constexpr std::size_t kCommandKindCount = static_cast<std::size_t>(CommandKind::sync) + 1;
+// Lower-case name of a kind ("cfgi_ste", "sync"), for statistics.
+const char* command_kind_name(CommandKind kind);
 
 // CMD_SYNC ComplSignal (SMMUv3 4.7.3). 0b11 is reserved (CERROR_ILL).
 enum class SyncSignal : std::uint8_t { SIG_NONE = 0, SIG_IRQ = 1, SIG_SEV = 2 };

@@ -41,7 +41,18 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       aborted_(stats_.counter("aborted", "transactions terminated with an abort")),
       untranslated_unimplemented_(
           stats_.counter("translation_unimplemented", "transactions with SMMUEN = 1, which the model cannot translate yet")),
-      dmi_refused_(stats_.counter("dmi_refused", "direct memory pointers refused to upstream masters")) {
+      dmi_refused_(stats_.counter("dmi_refused", "direct memory pointers refused to upstream masters")),
+      commands_(stats_.counter("commands", "commands consumed from the command queue")),
+      command_errors_(stats_.counter("command_errors", "commands that stopped the queue (CERROR_ILL, CERROR_ABT)")),
+      gerrors_raised_(stats_.counter("gerrors_raised", "global errors activated in GERROR")),
+      msis_sent_(stats_.counter("msis_sent", "MSI writes issued (CMD_SYNC, GERROR)")),
+      sync_latency_(stats_.histogram("cmd_sync_latency", "CMD_SYNC: from the CMDQ_PROD write that posted it to "
+                                                         "its completion")) {
+    StatsGroup& by_kind = stats_.child("commands_by_type");
+    for (std::size_t k = 0; k < smmuv3::kCommandKindCount; ++k) {
+        const char* kind = smmuv3::command_kind_name(static_cast<smmuv3::CommandKind>(k));
+        commands_by_kind_[k] = &by_kind.counter(kind, std::string("commands of kind ") + kind);
+    }
     smmuv3::add_registers(bank_, params_.features, params_.identity, params_.gbpa_abort_at_reset);
     attach_register_hooks();
     effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
@@ -64,6 +75,10 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
     SC_METHOD(complete_irq_ctrl);
     sensitive << irq_ctrl_ack_event_;
     dont_initialize();
+    SC_THREAD(command_processor);
+    SC_METHOD(drive_interrupts);
+    for (unsigned i = 0; i < kIrqOutputs; ++i) sensitive << irq_rise_[i] << irq_fall_[i];
+    dont_initialize();
 
     evtq_irq.initialize(false);
     gerror_irq.initialize(false);
@@ -75,6 +90,7 @@ void Smmuv3::reset() {
     cr0_ack_event_.cancel();
     gbpa_ack_event_.cancel();
     irq_ctrl_ack_event_.cancel();
+    prod_writes_.clear();
     effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
 }
 
@@ -86,6 +102,9 @@ void Smmuv3::attach_register_hooks() {
     bank_.set_write_hook("CR0", [this](const RegisterWrite& w) { on_cr0_write(w); });
     bank_.set_write_hook("GBPA", [this](const RegisterWrite& w) { on_gbpa_write(w); });
     bank_.set_write_hook("IRQ_CTRL", [this](const RegisterWrite& w) { on_irq_ctrl_write(w); });
+    bank_.set_write_hook("CMDQ_PROD", [this](const RegisterWrite& w) { on_cmdq_prod_write(w); });
+    bank_.set_write_hook("CMDQ_CONS", [this](const RegisterWrite& w) { on_cmdq_cons_write(w); });
+    bank_.set_write_hook("GERRORN", [this](const RegisterWrite& w) { on_gerrorn_write(w); });
 }
 
 void Smmuv3::reg_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
@@ -156,6 +175,7 @@ void Smmuv3::complete_cr0() {
     const std::uint64_t cr0 = bank_.get("CR0");
     bank_.set("CR0ACK", cr0);
     IVP_LOG(LogCategory::reg, name(), "CR0ACK <- " << bank_.describe("CR0ACK", cr0));
+    cmdq_work_.notify();  // CMDQEN may have changed
 }
 
 void Smmuv3::on_gbpa_write(const RegisterWrite& w) {

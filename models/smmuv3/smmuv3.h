@@ -3,16 +3,22 @@
 // Models today: the non-secure register interface on `regs` (pages 0 and 1, the table in
 // registers.h, identification registers derived from the parameters), the acknowledgement
 // handshakes that hardware completes on its own after a latency (CR0 -> CR0ACK, IRQ_CTRL ->
-// IRQ_CTRLACK, GBPA.UPDATE clearing), and the disabled SMMU:
-// with SMMUEN = 0 upstream traffic bypasses to `downstream` or is aborted, as GBPA says. DMI
-// through the SMMU is always refused, so no master ever holds an untranslated pointer.
+// IRQ_CTRLACK, GBPA.UPDATE clearing), the disabled SMMU (with SMMUEN = 0 upstream traffic
+// bypasses to `downstream` or is aborted, as GBPA says), and the command queue: commands fetched
+// from memory through `downstream` by the model's own thread, illegal commands and fetch aborts
+// stopping the queue with CMDQ_CONS.ERR and GERROR.CMDQ_ERR until software acknowledges, CMD_SYNC
+// completion by MSI or wired interrupt, GERROR interrupts and MSIs. Wired interrupts are
+// edge-triggered pulses. DMI through the SMMU is always refused, so no master ever holds an
+// untranslated pointer.
 // Does not model yet: translation with SMMUEN = 1 (such traffic is terminated with an abort and
-// logged as unimplemented), the command and event queues, caches, global errors, interrupts and
-// MSIs (the interrupt outputs stay low).
+// logged as unimplemented), the event queue, and caches (so invalidation commands have nothing to
+// invalidate yet).
 #pragma once
 
 #include "models/common/register_bank.h"
 #include "models/common/stats.h"
+#include "models/common/bitfield.h"
+#include "models/smmuv3/command.h"
 #include "models/smmuv3/features.h"
 #include "models/smmuv3/registers.h"
 
@@ -21,7 +27,9 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <array>
 #include <cstdint>
+#include <deque>
 
 namespace iommu_vp {
 
@@ -41,6 +49,11 @@ struct Smmuv3Params {
     // acknowledgement (CR0ACK, IRQ_CTRLACK, GBPA.UPDATE clear). An assumption of tens of SMMU cycles;
     // it is never zero, so a driver that does not poll for the acknowledgement misbehaves as on silicon.
     sc_core::sc_time acknowledge_latency = sc_core::sc_time(100, sc_core::SC_NS);
+    // Processing of one command once fetched (the fetch itself costs what `downstream` returns).
+    // An assumption of about ten SMMU cycles to decode and act on a command.
+    sc_core::sc_time command_latency = sc_core::sc_time(20, sc_core::SC_NS);
+    // Width of a wired interrupt pulse (the outputs are edges). One cycle of a 500 MHz clock.
+    sc_core::sc_time irq_pulse_width = sc_core::sc_time(2, sc_core::SC_NS);
 };
 
 class Smmuv3 : public sc_core::sc_module, public StatsSource {
@@ -76,6 +89,23 @@ private:
     void complete_cr0();
     void complete_gbpa();
     void complete_irq_ctrl();
+    void on_cmdq_prod_write(const RegisterWrite& write);
+    void on_cmdq_cons_write(const RegisterWrite& write);
+    void on_gerrorn_write(const RegisterWrite& write);
+
+    // Command queue (smmuv3_commands.cpp).
+    void command_processor();
+    bool command_queue_can_run() const;
+    void stop_command_queue(smmuv3::CommandError error);
+    void execute_sync(const smmuv3::DecodedCommand& command);
+    sc_core::sc_time posted_at(std::uint32_t cons) const;
+    // Global errors and interrupts.
+    void raise_gerror(BitField error);
+    bool write_msi(std::uint64_t address, std::uint32_t data);
+    enum IrqOutput : unsigned { kEvtqIrq, kGerrorIrq, kCmdSyncIrq, kIrqOutputs };
+    void pulse(IrqOutput output);
+    // The one process that writes the interrupt outputs (a signal has one writer).
+    void drive_interrupts();
 
     // Device traffic.
     void up_b_transport(int port, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
@@ -90,6 +120,13 @@ private:
     sc_core::sc_event cr0_ack_event_;
     sc_core::sc_event gbpa_ack_event_;
     sc_core::sc_event irq_ctrl_ack_event_;
+    sc_core::sc_event cmdq_work_;
+    std::array<sc_core::sc_event, kIrqOutputs> irq_rise_, irq_fall_;
+    struct ProdWrite {
+        std::uint32_t prod;
+        sc_core::sc_time at;
+    };
+    std::deque<ProdWrite> prod_writes_;  // CMDQ_PROD writes whose commands are not all consumed
     std::uint32_t effective_gbpa_ = 0;  // the GBPA that applies to traffic: the last completed update
 
     StatsGroup stats_;
@@ -100,6 +137,12 @@ private:
     Counter& aborted_;
     Counter& untranslated_unimplemented_;
     Counter& dmi_refused_;
+    Counter& commands_;
+    Counter& command_errors_;
+    Counter& gerrors_raised_;
+    Counter& msis_sent_;
+    std::array<Counter*, smmuv3::kCommandKindCount> commands_by_kind_{};
+    LatencyHistogram& sync_latency_;
 };
 
 }  // namespace iommu_vp
