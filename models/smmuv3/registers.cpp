@@ -2,6 +2,7 @@
 
 #include "models/smmuv3/gerror.h"
 #include "models/smmuv3/queue_pointers.h"
+#include "models/smmuv3/stream_table.h"
 
 #include <utility>
 #include <vector>
@@ -149,11 +150,11 @@ void add_registers(RegisterBank& bank, const Features& f, const Identity& id, bo
         {"GERROR_IRQ_CFG0", reg::GERROR_IRQ_CFG0, 8, 0, msi_addr, 0, msi_address_fields()},
         {"GERROR_IRQ_CFG1", reg::GERROR_IRQ_CFG1, 4, 0, msi_data, 0, {{"DATA", irq_cfg::DATA}}},
         {"GERROR_IRQ_CFG2", reg::GERROR_IRQ_CFG2, 4, 0, msi_attr, 0, msi_attribute_fields()},
-        {"STRTAB_BASE", reg::STRTAB_BASE, 8, 0, strtab::ADDR.mask() | strtab::RA.mask(), 0,
-         {{"ADDR", strtab::ADDR}, {"RA", strtab::RA}}},
+        {"STRTAB_BASE", reg::STRTAB_BASE, 8, 0, strtab_base::kAddr.mask() | strtab_base::kRa.mask(), 0,
+         {{"ADDR", strtab_base::kAddr}, {"RA", strtab_base::kRa}}},
         {"STRTAB_BASE_CFG", reg::STRTAB_BASE_CFG, 4, 0,
-         strtab::LOG2SIZE.mask() | strtab::SPLIT.mask() | strtab::FMT.mask(), 0,
-         {{"LOG2SIZE", strtab::LOG2SIZE}, {"SPLIT", strtab::SPLIT}, {"FMT", strtab::FMT}}},
+         strtab_base_cfg::kLog2Size.mask() | strtab_base_cfg::kSplit.mask() | strtab_base_cfg::kFmt.mask(), 0,
+         {{"LOG2SIZE", strtab_base_cfg::kLog2Size}, {"SPLIT", strtab_base_cfg::kSplit}, {"FMT", strtab_base_cfg::kFmt}}},
         {"CMDQ_BASE", reg::CMDQ_BASE, 8, 0,
          queue_base_writable, 0, queue_base_fields()},
         {"CMDQ_PROD", reg::CMDQ_PROD, 4, 0, kQueueIndexAndWrap.mask(), 0, {{"WR", kQueueIndexAndWrap}}},

@@ -99,11 +99,7 @@ inline constexpr BitField DATA = bits(31, 0);
 inline constexpr BitField MemAttr = bits(3, 0), SH = bits(5, 4);
 }
 
-// STRTAB_BASE and STRTAB_BASE_CFG (6.3.24, 6.3.25).
-namespace strtab {
-inline constexpr BitField ADDR = bits(51, 6), RA = bit(62);
-inline constexpr BitField LOG2SIZE = bits(5, 0), SPLIT = bits(10, 6), FMT = bits(17, 16);
-}
+// STRTAB_BASE and STRTAB_BASE_CFG fields are in stream_table.h.
 
 // The queue registers' fields (CMDQ_BASE, EVTQ_BASE, PROD, CONS) are in queue_pointers.h.
 

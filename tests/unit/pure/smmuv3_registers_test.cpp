@@ -75,10 +75,10 @@ TEST(Smmuv3Registers, WritableBitsFollowTheFeatures) {
     EXPECT_EQ(read(bank, 0x064), 0x1b5u);
     bank.write(0x060, 4, 0xffffffff);
     EXPECT_EQ(read(bank, 0x060), 0u);    // GERROR is read-only
-    // STRTAB_BASE: ADDR 51:6 and RA 62; the 32-bit halves reach the same register.
+    // STRTAB_BASE: ADDR 55:6 and RA 62; the 32-bit halves reach the same register.
     bank.write(0x080, 4, 0xffffffff);
     bank.write(0x084, 4, 0xffffffff);
-    EXPECT_EQ(read(bank, 0x080, 8), 0x400f'ffff'ffff'ffc0ull);
+    EXPECT_EQ(read(bank, 0x080, 8), 0x40ff'ffff'ffff'ffc0ull);
 }
 
 TEST(Smmuv3Registers, GbpaResetsToUseIncomingAndOptionallyAbort) {
