@@ -1,5 +1,7 @@
 #include "models/common/fault_response.h"
 
+#include <tlm>
+
 #include <algorithm>
 #include <stdexcept>
 

@@ -22,7 +22,11 @@
 //                                                            (SMMUv3 CD.A=0 for faults that terminate).
 #pragma once
 
-#include <tlm>
+// The decision is plain C++ (pure-core translation code returns it); only applying it to a payload
+// needs TLM, so the payload type is only declared here.
+namespace tlm {
+class tlm_generic_payload;
+}
 
 namespace iommu_vp {
 

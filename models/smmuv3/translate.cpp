@@ -1,0 +1,342 @@
+#include "models/smmuv3/translate.h"
+
+#include "models/smmuv3/cd.h"
+#include "models/smmuv3/ste.h"
+
+#include <array>
+
+namespace iommu_vp::smmuv3 {
+namespace {
+
+std::uint64_t load_le64(const std::uint8_t* bytes) {
+    std::uint64_t value = 0;
+    for (unsigned i = 8; i-- > 0;) value = (value << 8) | bytes[i];
+    return value;
+}
+
+template <std::size_t N>
+std::array<std::uint64_t, N> load_words(const std::uint8_t* bytes) {
+    std::array<std::uint64_t, N> words{};
+    for (std::size_t i = 0; i < N; ++i) words[i] = load_le64(bytes + 8 * i);
+    return words;
+}
+
+EventType walk_fault_event(vmsa::FaultType type) {
+    switch (type) {
+    case vmsa::FaultType::translation: return EventType::F_TRANSLATION;
+    case vmsa::FaultType::address_size: return EventType::F_ADDR_SIZE;
+    case vmsa::FaultType::access_flag: return EventType::F_ACCESS;
+    case vmsa::FaultType::permission: return EventType::F_PERMISSION;
+    case vmsa::FaultType::external_abort: return EventType::F_WALK_EABT;
+    case vmsa::FaultType::none:
+    case vmsa::FaultType::stage2_fault: break;
+    }
+    return EventType::F_TRANSLATION;
+}
+
+// The faults whose recording CD.R (stage 1) and STE.S2R (stage 2) control, and which CD.A may
+// terminate as RAZ/WI instead of an abort (SMMUv3 5.5).
+bool is_translation_related(EventType type) {
+    return type == EventType::F_TRANSLATION || type == EventType::F_ADDR_SIZE || type == EventType::F_ACCESS ||
+           type == EventType::F_PERMISSION;
+}
+
+class Translator {
+public:
+    Translator(const TranslationRequest& request, const TranslationEnvironment& env, TableReader& reader)
+        : request_(request), env_(env), reader_(reader) {}
+
+    TranslationResult run();
+
+private:
+    // Physical descriptor reads for a walk (stage 2, or stage 1 without stage 2).
+    class PhysicalReader : public vmsa::DescriptorReader {
+    public:
+        explicit PhysicalReader(Translator& t) : t_(t) {}
+        vmsa::FetchStatus read_descriptor(std::uint64_t address, std::uint64_t& descriptor) override {
+            std::uint8_t bytes[8];
+            ++t_.result_.descriptor_fetches;
+            if (!t_.reader_.read(address, bytes, 8)) return vmsa::FetchStatus::external_abort;
+            descriptor = load_le64(bytes);
+            return vmsa::FetchStatus::ok;
+        }
+
+    private:
+        Translator& t_;
+    };
+    // Stage-1 descriptor reads of a nested stream: each table address is an IPA.
+    class NestedReader : public vmsa::DescriptorReader {
+    public:
+        explicit NestedReader(Translator& t) : t_(t) {}
+        vmsa::FetchStatus read_descriptor(std::uint64_t ipa, std::uint64_t& descriptor) override {
+            const std::optional<std::uint64_t> pa = t_.stage2(ipa, EventClass::TT, vmsa::Access{false, true, false});
+            if (!pa) return vmsa::FetchStatus::stage2_fault;
+            return PhysicalReader(t_).read_descriptor(*pa, descriptor);
+        }
+
+    private:
+        Translator& t_;
+    };
+
+    bool read_structure(std::uint64_t address, std::uint8_t* bytes, unsigned length) {
+        ++result_.descriptor_fetches;
+        return reader_.read(address, bytes, length);
+    }
+    // A structure (L1CD, CD) at an address that is an IPA for a stream with stage 2.
+    bool read_configuration(std::uint64_t address, std::uint8_t* bytes, unsigned length, bool& stage2_faulted);
+
+    bool fetch_ste(StreamConfig& ste);
+    bool fetch_cd(ContextConfig& cd);
+    std::optional<std::uint64_t> stage1(std::uint64_t va);
+    std::optional<std::uint64_t> stage2(std::uint64_t ipa, EventClass event_class, const vmsa::Access& access);
+
+    void terminate(EventType type, bool record, const char* reason = "");
+    void configuration_error(ConfigOutcome outcome, const char* reason);
+    EventRecord base_event(EventType type) const;
+
+    const TranslationRequest& request_;
+    const TranslationEnvironment& env_;
+    TableReader& reader_;
+    StreamConfig ste_;
+    ContextConfig cd_;
+    bool terminated_ = false;
+    unsigned last_stage2_size_bits_ = 64;
+    TranslationResult result_;
+};
+
+EventRecord Translator::base_event(EventType type) const {
+    EventRecord e;
+    e.type = type;
+    e.stream_id = request_.stream_id;
+    e.ssv = request_.substream_id.has_value();
+    e.substream_id = request_.substream_id.value_or(0);
+    e.input_addr = request_.address;
+    e.rnw = !request_.write;
+    e.ind = request_.instruction && !request_.write;
+    e.pnu = request_.privileged;
+    return e;
+}
+
+void Translator::terminate(EventType type, bool record, const char* reason) {
+    if (terminated_) return;  // the first fault found is the one reported
+    terminated_ = true;
+    result_.kind = TranslationResult::Kind::terminated;
+    result_.response = FaultResponse::abort;
+    result_.record_event = record;
+    result_.event = base_event(type);
+    result_.reason = reason;
+}
+
+void Translator::configuration_error(ConfigOutcome outcome, const char* reason) {
+    if (outcome == ConfigOutcome::abort_silently) {
+        terminated_ = true;
+        result_.kind = TranslationResult::Kind::terminated;
+        result_.response = FaultResponse::abort;
+        result_.record_event = false;
+        result_.reason = reason;
+        return;
+    }
+    // C_BAD_STREAMID is recorded only when CR2.RECINVSID asks for it (SMMUv3 6.3.12).
+    const bool record = outcome != ConfigOutcome::bad_streamid || env_.record_invalid_stream_ids;
+    terminate(static_cast<EventType>(event_id(outcome)), record, reason);
+}
+
+bool Translator::fetch_ste(StreamConfig& ste) {
+    const Decoded<StreamTableStep> step = locate_stream_entry(env_.stream_table, env_.features, request_.stream_id);
+    if (!step.ok()) {
+        configuration_error(step.outcome, step.reason);
+        return false;
+    }
+    std::uint64_t ste_address = step.value.address;
+    if (step.value.is_l1_descriptor) {
+        std::uint8_t l1[kL1StdBytes];
+        if (!read_structure(step.value.address, l1, kL1StdBytes)) {
+            terminate(EventType::F_STE_FETCH, true, "L1 stream table descriptor fetch aborted");
+            result_.event.fetch_addr = step.value.address;
+            return false;
+        }
+        const Decoded<std::uint64_t> l2 =
+            locate_ste_in_level2(env_.stream_table, env_.features, load_le64(l1), request_.stream_id);
+        if (!l2.ok()) {
+            configuration_error(l2.outcome, l2.reason);
+            return false;
+        }
+        ste_address = l2.value;
+    }
+    std::uint8_t bytes[kSteBytes];
+    if (!read_structure(ste_address, bytes, kSteBytes)) {
+        terminate(EventType::F_STE_FETCH, true, "STE fetch aborted");
+        result_.event.fetch_addr = ste_address;
+        return false;
+    }
+    const Decoded<StreamConfig> decoded = decode_ste(load_words<8>(bytes), env_.features);
+    if (!decoded.ok()) {
+        configuration_error(decoded.outcome, decoded.reason);
+        return false;
+    }
+    ste = decoded.value;
+    return true;
+}
+
+bool Translator::read_configuration(std::uint64_t address, std::uint8_t* bytes, unsigned length,
+                                    bool& stage2_faulted) {
+    stage2_faulted = false;
+    std::uint64_t pa = address;
+    if (ste_.has_stage2()) {
+        const std::optional<std::uint64_t> translated = stage2(address, EventClass::CD, vmsa::Access{false, true, false});
+        if (!translated) {
+            stage2_faulted = true;
+            return false;
+        }
+        pa = *translated;
+    }
+    return read_structure(pa, bytes, length);
+}
+
+bool Translator::fetch_cd(ContextConfig& cd) {
+    const Decoded<CdLocation> location = locate_cd(ste_, env_.features, request_.substream_id);
+    if (!location.ok()) {
+        configuration_error(location.outcome, location.reason);
+        return false;
+    }
+    if (location.value.stage1_bypass) return false;
+    std::uint64_t cd_address = location.value.address;
+    bool stage2_faulted = false;
+    if (location.value.is_l1_descriptor) {
+        std::uint8_t l1[kL1CdBytes];
+        if (!read_configuration(location.value.address, l1, kL1CdBytes, stage2_faulted)) {
+            if (!stage2_faulted) {
+                terminate(EventType::F_CD_FETCH, true, "L1 CD fetch aborted");
+                result_.event.fetch_addr = location.value.address;
+            }
+            return false;
+        }
+        const Decoded<std::uint64_t> l2 =
+            locate_cd_in_level2(ste_, env_.features, load_le64(l1), location.value.substream);
+        if (!l2.ok()) {
+            configuration_error(l2.outcome, l2.reason);
+            return false;
+        }
+        cd_address = l2.value;
+    }
+    std::uint8_t bytes[kCdBytes];
+    if (!read_configuration(cd_address, bytes, kCdBytes, stage2_faulted)) {
+        if (!stage2_faulted) {
+            terminate(EventType::F_CD_FETCH, true, "CD fetch aborted");
+            result_.event.fetch_addr = cd_address;
+        }
+        return false;
+    }
+    const Decoded<ContextConfig> decoded =
+        decode_cd(load_words<8>(bytes), ste_, stream_world(ste_, env_.cr2_e2h), env_.features);
+    if (!decoded.ok()) {
+        configuration_error(decoded.outcome, decoded.reason);
+        return false;
+    }
+    cd = decoded.value;
+    return true;
+}
+
+std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass event_class,
+                                                const vmsa::Access& access) {
+    PhysicalReader physical(*this);
+    const vmsa::WalkResult walk = vmsa::walk(ste_.stage2, ipa, physical);
+    EventType fault = EventType::F_TRANSLATION;
+    bool faulted = !walk.ok();
+    if (faulted) {
+        fault = walk_fault_event(walk.fault.type);
+    } else if (vmsa::check_access(vmsa::Stage::two, walk.translation.permissions, access) != vmsa::FaultType::none) {
+        fault = EventType::F_PERMISSION;
+        faulted = true;
+    }
+    if (faulted) {
+        const bool record = fault == EventType::F_WALK_EABT || !is_translation_related(fault) || ste_.s2_r;
+        terminate(fault, record);
+        result_.event.s2 = true;
+        result_.event.ipa = ipa;
+        result_.event.event_class = event_class;
+        result_.event.ttrnw = event_class == EventClass::TT;  // table walks read
+        if (fault == EventType::F_WALK_EABT) result_.event.fetch_addr = walk.fault.descriptor_address;
+        return std::nullopt;
+    }
+    last_stage2_size_bits_ = walk.translation.size_bits;
+    return walk.translation.output_address;
+}
+
+std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
+    const Decoded<TableSelection> table = select_translation_table(cd_, va);
+    if (!table.ok()) {
+        terminate(EventType::F_TRANSLATION, cd_.r, table.reason);
+        if (!cd_.a) result_.response = FaultResponse::raz_wi;
+        return std::nullopt;
+    }
+    PhysicalReader physical(*this);
+    NestedReader nested(*this);
+    vmsa::DescriptorReader& reader = ste_.has_stage2() ? static_cast<vmsa::DescriptorReader&>(nested) : physical;
+    const vmsa::WalkResult walk = vmsa::walk(table.value.walk, table.value.walk_address, reader);
+    if (walk.fault.type == vmsa::FaultType::stage2_fault) return std::nullopt;  // already terminated by stage 2
+    EventType fault = EventType::F_TRANSLATION;
+    bool faulted = !walk.ok();
+    if (faulted) {
+        fault = walk_fault_event(walk.fault.type);
+    } else if (vmsa::check_access(vmsa::Stage::one, walk.translation.permissions,
+                                  vmsa::Access{request_.write, request_.privileged, request_.instruction}) !=
+               vmsa::FaultType::none) {
+        fault = EventType::F_PERMISSION;
+        faulted = true;
+    }
+    if (faulted) {
+        const bool translation_related = is_translation_related(fault);
+        terminate(fault, !translation_related || cd_.r);
+        if (translation_related && !cd_.a) result_.response = FaultResponse::raz_wi;
+        if (fault == EventType::F_WALK_EABT) result_.event.fetch_addr = walk.fault.descriptor_address;
+        return std::nullopt;
+    }
+    result_.size_bits = walk.translation.size_bits;
+    return walk.translation.output_address;
+}
+
+TranslationResult Translator::run() {
+    // The translation covers the smaller of the stage-1 and stage-2 pages or blocks it went through.
+    result_.size_bits = 64;
+    if (!fetch_ste(ste_)) return result_;
+    std::uint64_t address = request_.address;
+    if (ste_.mode == StreamMode::bypass) {
+        result_.kind = TranslationResult::Kind::translated;
+        result_.output_address = address;
+        result_.size_bits = 12;
+        return result_;
+    }
+    if (ste_.has_stage1()) {
+        if (fetch_cd(cd_)) {
+            const std::optional<std::uint64_t> ipa = stage1(address);
+            if (!ipa) return result_;
+            address = *ipa;
+        } else if (terminated_) {
+            return result_;
+        }
+    }
+    if (ste_.has_stage2()) {
+        const std::optional<std::uint64_t> pa =
+            stage2(address, EventClass::IN, vmsa::Access{request_.write, request_.privileged, request_.instruction});
+        if (!pa) {
+            result_.event.input_addr = request_.address;
+            return result_;
+        }
+        address = *pa;
+        if (last_stage2_size_bits_ < result_.size_bits) result_.size_bits = last_stage2_size_bits_;
+    }
+    result_.kind = TranslationResult::Kind::translated;
+    result_.output_address = address;
+    if (result_.size_bits == 64) result_.size_bits = 12;
+    return result_;
+}
+
+}  // namespace
+
+TranslationResult translate(const TranslationRequest& request, const TranslationEnvironment& environment,
+                            TableReader& reader) {
+    return Translator(request, environment, reader).run();
+}
+
+}  // namespace iommu_vp::smmuv3

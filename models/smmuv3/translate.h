@@ -1,0 +1,67 @@
+// One SMMUv3 translation from the configuration tables in memory, without caches: find the STE
+// (SMMUv3 3.3), decode it, find and decode the CD, walk stage 1 and stage 2 (nested: every
+// stage-1 table and CD access through stage 2), check permissions, and either produce the output
+// address or the architected fault with its event record filled. Plain C++: the model supplies a
+// reader backed by its downstream socket and acts on the result (forward, terminate, record).
+//
+// Models: linear and 2-level stream tables, the STE and CD checks of ste.h and cd.h, F_STE_FETCH,
+// F_CD_FETCH and F_WALK_EABT on aborted fetches, stage-2 faults during nested walks reported with
+// S2 = 1, the IPA and the CLASS of the access (CD, TT or IN), recording suppressed by CD.R and
+// STE.S2R for translation-related faults (SMMUv3 5.5), CD.A = 0 terminating those as RAZ/WI.
+// Does not model: caches (translate() is the miss path), the stall model, ATS, hardware
+// access/dirty update, STE/CD attribute overrides (stored only), S2PTW's device-memory check.
+#pragma once
+
+#include "models/common/fault_response.h"
+#include "models/smmuv3/config_outcome.h"
+#include "models/smmuv3/event.h"
+#include "models/smmuv3/features.h"
+#include "models/smmuv3/stream_table.h"
+#include "models/smmuv3/vmsa_walk.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace iommu_vp::smmuv3 {
+
+// Physical reads of configuration structures and translation tables.
+class TableReader {
+public:
+    virtual ~TableReader() = default;
+    // Reads `length` bytes (8 or 64) at physical address `address`; false on an external abort.
+    virtual bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) = 0;
+};
+
+struct TranslationRequest {
+    std::uint32_t stream_id = 0;
+    std::optional<std::uint32_t> substream_id;
+    std::uint64_t address = 0;
+    bool write = false;
+    bool privileged = false;
+    bool instruction = false;
+};
+
+// SMMU-wide state a translation depends on.
+struct TranslationEnvironment {
+    Features features;
+    StreamTableConfig stream_table;
+    bool record_invalid_stream_ids = false;  // CR2.RECINVSID
+    bool cr2_e2h = false;
+};
+
+struct TranslationResult {
+    enum class Kind { translated, terminated };
+    Kind kind = Kind::terminated;
+    std::uint64_t output_address = 0;
+    unsigned size_bits = 12;                 // the page or block the translation covers
+    FaultResponse response = FaultResponse::abort;  // for terminated transactions
+    bool record_event = false;               // whether `event` goes to the event queue
+    EventRecord event;
+    const char* reason = "";                 // for the log: why a configuration was refused
+    unsigned descriptor_fetches = 0;         // every table and structure read, both stages
+};
+
+TranslationResult translate(const TranslationRequest& request, const TranslationEnvironment& environment,
+                            TableReader& reader);
+
+}  // namespace iommu_vp::smmuv3

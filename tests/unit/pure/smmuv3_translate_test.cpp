@@ -1,0 +1,241 @@
+// SMMUv3 translation from tables in memory (the miss path), with every structure encoded here
+// from the specification: STE (SMMUv3 5.2: V [0], Config [3:1], S1ContextPtr [51:6]; S2VMID
+// [15:0], S2T0SZ [37:32], S2SL0 [39:38], S2TG [47:46], S2PS [50:48], S2AA64 [51], S2R [58] of
+// word 2; S2TTB [51:4] of word 3), CD (5.4: T0SZ [5:0], TG0 [7:6], EPD1 [30], V [31], IPS
+// [34:32], AA64 [41], R [45], A [46], ASID [63:48]; TTB0 [51:4] of word 1), and VMSAv8-64
+// descriptors (table 0b11, block 0b01, page 0b11, AF bit 10, AP [7:6], S2AP [7:6]).
+#include "models/smmuv3/translate.h"
+
+#include "models/memory/sparse_store.h"
+#include "models/smmuv3/stream_table.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <set>
+
+namespace {
+
+using namespace iommu_vp;
+using namespace iommu_vp::smmuv3;
+
+constexpr std::uint64_t kStreamTable = 0x1'0000;  // linear, 16 STEs
+constexpr std::uint64_t kCd = 0x2'0000;
+constexpr std::uint64_t kS1Tables = 0x3'0000;
+constexpr std::uint64_t kS2Tables = 0x4'0000;
+
+constexpr std::uint64_t kAf = 1ull << 10;
+constexpr std::uint64_t table(std::uint64_t a) { return a | 0b11; }
+constexpr std::uint64_t page(std::uint64_t a, std::uint64_t attrs) { return a | 0b11 | kAf | attrs; }
+constexpr std::uint64_t block(std::uint64_t a, std::uint64_t attrs) { return a | 0b01 | kAf | attrs; }
+constexpr std::uint64_t kApAnyRw = 0b01ull << 6;
+constexpr std::uint64_t kApAnyRo = 0b11ull << 6;
+constexpr std::uint64_t kS2Rw = 0b11ull << 6;
+
+class Memory : public TableReader {
+public:
+    Memory() : store_(std::uint64_t{1} << 40) {}
+    void put64(std::uint64_t address, std::uint64_t value) {
+        std::uint8_t b[8];
+        for (unsigned i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(value >> (8 * i));
+        store_.write(address, b, 8);
+    }
+    void put_words(std::uint64_t address, const std::array<std::uint64_t, 8>& words) {
+        for (unsigned i = 0; i < 8; ++i) put64(address + 8 * i, words[i]);
+    }
+    void abort_at(std::uint64_t address) { aborts_.insert(address); }
+    bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) override {
+        ++reads;
+        if (aborts_.count(address) || !store_.contains(address, length)) return false;
+        store_.read(address, bytes, length);
+        return true;
+    }
+    unsigned reads = 0;
+
+private:
+    SparseStore store_;
+    std::set<std::uint64_t> aborts_;
+};
+
+std::array<std::uint64_t, 8> ste_words(unsigned config, std::uint64_t dw0_extra = 0, std::uint64_t dw2 = 0,
+                                       std::uint64_t dw3 = 0) {
+    return {1u | (std::uint64_t{config} << 1) | dw0_extra, 0, dw2, dw3, 0, 0, 0, 0};
+}
+constexpr unsigned kConfigAbort = 0b000, kConfigBypass = 0b100, kConfigS1 = 0b101, kConfigS2 = 0b110,
+                   kConfigNested = 0b111;
+
+// Stage 2: 4 KiB granule, 40-bit IPA (S2T0SZ 24), starting at level 1 (S2SL0 1) with two
+// concatenated tables, 48-bit output (S2PS 0b101), AArch64, faults recorded, VMID 1.
+constexpr std::uint64_t kStage2Dw2 = 1u | (24ull << 32) | (1ull << 38) | (0ull << 46) | (5ull << 48) | (1ull << 51) |
+                                     (1ull << 58);
+constexpr std::uint64_t kStage2Dw3 = kS2Tables;
+
+// A CD: 48-bit VA (T0SZ 16), 4 KiB granule, TTB1 disabled, 48-bit IPS, AArch64, R and A as given.
+std::array<std::uint64_t, 8> cd_words(bool record = true, bool abort = true) {
+    const std::uint64_t dw0 = 16u | (1ull << 30) | (1ull << 31) | (5ull << 32) | (1ull << 41) |
+                              (std::uint64_t{record} << 45) | (std::uint64_t{abort} << 46) | (1ull << 48);
+    return {dw0, kS1Tables, 0, 0, 0, 0, 0, 0};
+}
+
+// VA with level indices 1, 2, 3, 4 and offset 0xabc: (1 << 39) | (2 << 30) | (3 << 21) | (4 << 12).
+constexpr std::uint64_t kVa = 0x0000'0080'8060'4abcull;
+constexpr std::uint64_t kPage = 0x4'5678'9000ull;
+
+void put_stage1_tables(Memory& m, std::uint64_t leaf_attrs = kApAnyRw) {
+    m.put64(kS1Tables + 1 * 8, table(kS1Tables + 0x1000));
+    m.put64(kS1Tables + 0x1000 + 2 * 8, table(kS1Tables + 0x2000));
+    m.put64(kS1Tables + 0x2000 + 3 * 8, table(kS1Tables + 0x3000));
+    m.put64(kS1Tables + 0x3000 + 4 * 8, page(kPage, leaf_attrs));
+}
+
+TranslationEnvironment environment(bool record_invalid_sids = true) {
+    TranslationEnvironment env;
+    env.stream_table = decode_stream_table_config(kStreamTable, 4 /* LOG2SIZE, linear */, env.features);
+    env.record_invalid_stream_ids = record_invalid_sids;
+    return env;
+}
+
+TranslationRequest request(std::uint32_t sid, std::uint64_t address, bool write = false) {
+    TranslationRequest r;
+    r.stream_id = sid;
+    r.address = address;
+    r.write = write;
+    return r;
+}
+
+TEST(Smmuv3Translate, Stage1PageWalk) {
+    Memory m;
+    m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd));
+    m.put_words(kCd, cd_words());
+    put_stage1_tables(m);
+    const TranslationResult r = translate(request(3, kVa), environment(), m);
+    ASSERT_EQ(r.kind, TranslationResult::Kind::translated) << r.reason;
+    EXPECT_EQ(r.output_address, 0x4'5678'9abcull);
+    EXPECT_EQ(r.size_bits, 12u);
+    EXPECT_EQ(r.descriptor_fetches, 6u);  // STE, CD, four levels
+}
+
+TEST(Smmuv3Translate, BypassAndAbortStreams) {
+    Memory m;
+    m.put_words(kStreamTable + 1 * 64, ste_words(kConfigBypass));
+    m.put_words(kStreamTable + 2 * 64, ste_words(kConfigAbort));
+    const TranslationResult bypass = translate(request(1, 0x1234'5678), environment(), m);
+    ASSERT_EQ(bypass.kind, TranslationResult::Kind::translated);
+    EXPECT_EQ(bypass.output_address, 0x1234'5678u);
+    const TranslationResult abort = translate(request(2, 0x1234'5678), environment(), m);
+    EXPECT_EQ(abort.kind, TranslationResult::Kind::terminated);
+    EXPECT_FALSE(abort.record_event);  // Config 0b000 aborts without an event
+}
+
+TEST(Smmuv3Translate, InvalidSteAndStreamIdOutOfRange) {
+    Memory m;  // every STE reads as zero: V = 0
+    const TranslationResult bad_ste = translate(request(5, 0x1000), environment(), m);
+    EXPECT_EQ(bad_ste.kind, TranslationResult::Kind::terminated);
+    EXPECT_TRUE(bad_ste.record_event);
+    EXPECT_EQ(bad_ste.event.type, EventType::C_BAD_STE);
+    EXPECT_EQ(bad_ste.event.stream_id, 5u);
+
+    const TranslationResult out_of_range = translate(request(16, 0x1000), environment(true), m);  // 16 STEs
+    EXPECT_EQ(out_of_range.event.type, EventType::C_BAD_STREAMID);
+    EXPECT_TRUE(out_of_range.record_event);
+    EXPECT_FALSE(translate(request(16, 0x1000), environment(false), m).record_event);  // CR2.RECINVSID = 0
+}
+
+TEST(Smmuv3Translate, AbortedSteFetch) {
+    Memory m;
+    m.abort_at(kStreamTable + 7 * 64);
+    const TranslationResult r = translate(request(7, 0x1000), environment(), m);
+    EXPECT_EQ(r.event.type, EventType::F_STE_FETCH);
+    EXPECT_EQ(r.event.fetch_addr, kStreamTable + 7 * 64);
+    EXPECT_TRUE(r.record_event);
+}
+
+TEST(Smmuv3Translate, Stage1FaultRecordingAndTermination) {
+    Memory m;
+    m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd));
+    m.put_words(kCd, cd_words(true, true));
+    put_stage1_tables(m);
+    m.put64(kS1Tables + 0x3000 + 4 * 8, 0);  // the page is unmapped
+    TranslationResult r = translate(request(3, kVa), environment(), m);
+    EXPECT_EQ(r.event.type, EventType::F_TRANSLATION);
+    EXPECT_TRUE(r.record_event);
+    EXPECT_EQ(r.response, FaultResponse::abort);
+    EXPECT_EQ(r.event.input_addr, kVa);
+    EXPECT_FALSE(r.event.s2);
+    EXPECT_EQ(r.event.event_class, EventClass::IN);
+
+    m.put_words(kCd, cd_words(false, false));  // R = 0, A = 0: not recorded, RAZ/WI
+    r = translate(request(3, kVa), environment(), m);
+    EXPECT_FALSE(r.record_event);
+    EXPECT_EQ(r.response, FaultResponse::raz_wi);
+}
+
+TEST(Smmuv3Translate, Stage1PermissionFault) {
+    Memory m;
+    m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd));
+    m.put_words(kCd, cd_words());
+    put_stage1_tables(m, kApAnyRo);
+    EXPECT_EQ(translate(request(3, kVa, false), environment(), m).kind, TranslationResult::Kind::translated);
+    const TranslationResult w = translate(request(3, kVa, true), environment(), m);
+    EXPECT_EQ(w.event.type, EventType::F_PERMISSION);
+    EXPECT_FALSE(w.event.rnw);
+}
+
+TEST(Smmuv3Translate, Stage2OnlyWithConcatenatedTables) {
+    Memory m;
+    m.put_words(kStreamTable + 4 * 64, ste_words(kConfigS2, 0, kStage2Dw2, kStage2Dw3));
+    // IPA 0x80_4000_5678: level-1 index 0x201 (bits [39:30]) in the second concatenated table.
+    m.put64(kS2Tables + 0x201 * 8, block(0x1'4000'0000, kS2Rw));
+    const TranslationResult r = translate(request(4, 0x80'4000'5678ull), environment(), m);
+    ASSERT_EQ(r.kind, TranslationResult::Kind::translated) << r.reason;
+    EXPECT_EQ(r.output_address, 0x1'4000'5678ull);
+    EXPECT_EQ(r.size_bits, 30u);
+}
+
+// Nested: stage 2 maps IPA [0, 1 GiB) to PA [0, 1 GiB) and IPA [0x4_4000_0000, +1 GiB) to PA
+// 0x8000_0000; the CD and the stage-1 tables sit in the first, the page in the second.
+void put_nested(Memory& m) {
+    m.put_words(kStreamTable + 6 * 64, ste_words(kConfigNested, kCd, kStage2Dw2, kStage2Dw3));
+    m.put_words(kCd, cd_words());
+    put_stage1_tables(m);
+    m.put64(kS2Tables + 0 * 8, block(0, kS2Rw));
+    m.put64(kS2Tables + 0x11 * 8, block(0x8000'0000, kS2Rw));  // 0x4_5678_9000 >> 30 = 0x11
+}
+
+TEST(Smmuv3Translate, NestedTranslationGoesThroughStage2ForEveryAccess) {
+    Memory m;
+    put_nested(m);
+    const TranslationResult r = translate(request(6, kVa), environment(), m);
+    ASSERT_EQ(r.kind, TranslationResult::Kind::translated) << r.reason;
+    // IPA 0x4_5678_9abc is 0x1678_9abc into its 1 GiB stage-2 block at PA 0x8000_0000.
+    EXPECT_EQ(r.output_address, 0x9678'9abcull);
+    EXPECT_EQ(r.size_bits, 12u);  // the smaller of the 4 KiB stage-1 page and the 1 GiB stage-2 block
+    // STE; CD: one stage-2 descriptor and the CD; four stage-1 levels, each after one stage-2
+    // descriptor; the final stage-2 walk.
+    EXPECT_EQ(r.descriptor_fetches, 1u + 2u + 4u * 2u + 1u);
+}
+
+TEST(Smmuv3Translate, NestedStage2FaultOnTheCdFetch) {
+    Memory m;
+    put_nested(m);
+    m.put64(kS2Tables + 0 * 8, 0);  // IPA [0, 1 GiB) unmapped: the CD at IPA 0x2_0000 faults
+    const TranslationResult r = translate(request(6, kVa), environment(), m);
+    EXPECT_EQ(r.event.type, EventType::F_TRANSLATION);
+    EXPECT_TRUE(r.event.s2);
+    EXPECT_EQ(r.event.event_class, EventClass::CD);
+    EXPECT_EQ(r.event.ipa, kCd);
+    EXPECT_EQ(r.event.input_addr, kVa);
+}
+
+TEST(Smmuv3Translate, NestedStage2FaultOnTheFinalAddress) {
+    Memory m;
+    put_nested(m);
+    m.put64(kS2Tables + 0x11 * 8, 0);  // the page's IPA is unmapped at stage 2
+    const TranslationResult r = translate(request(6, kVa), environment(), m);
+    EXPECT_EQ(r.event.type, EventType::F_TRANSLATION);
+    EXPECT_TRUE(r.event.s2);
+    EXPECT_EQ(r.event.event_class, EventClass::IN);
+    EXPECT_EQ(r.event.ipa, 0x4'5678'9abcull);
+}
+
+}  // namespace
