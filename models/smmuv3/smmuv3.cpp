@@ -39,8 +39,12 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       register_errors_(stats_.counter("register_errors", "register accesses refused (size, alignment, byte enables)")),
       bypassed_(stats_.counter("bypassed", "transactions passed through untranslated (SMMUEN = 0, GBPA)")),
       aborted_(stats_.counter("aborted", "transactions terminated with an abort")),
-      untranslated_unimplemented_(
-          stats_.counter("translation_unimplemented", "transactions with SMMUEN = 1, which the model cannot translate yet")),
+      translated_(stats_.counter("translated", "transactions translated and passed downstream")),
+      faults_(stats_.counter("faults", "transactions terminated by a translation or configuration fault")),
+      events_recorded_(stats_.counter("events_recorded", "event records written to the event queue")),
+      events_lost_(stats_.counter("events_lost", "event records discarded: queue full or disabled")),
+      missing_attributes_(stats_.counter("missing_master_attrs", "transactions without a MasterAttrs extension")),
+      translation_latency_(stats_.histogram("translation_latency", "SMMU-added latency of a translated transaction")),
       dmi_refused_(stats_.counter("dmi_refused", "direct memory pointers refused to upstream masters")),
       commands_(stats_.counter("commands", "commands consumed from the command queue")),
       command_errors_(stats_.counter("command_errors", "commands that stopped the queue (CERROR_ILL, CERROR_ABT)")),
@@ -219,9 +223,7 @@ bool Smmuv3::smmu_enabled() const {
 
 void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
     if (smmu_enabled()) {
-        ++untranslated_unimplemented_;
-        log::unimplemented_once(name(), "translation with SMMUEN = 1 (transactions are aborted)");
-        terminate_transaction(p, FaultResponse::abort);
+        translate_transaction(p, delay);
         return;
     }
     if (smmuv3::gbpa::ABORT.is_set_in(effective_gbpa_)) {
@@ -236,7 +238,8 @@ void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
 }
 
 unsigned int Smmuv3::up_transport_dbg(int, tlm::tlm_generic_payload& p) {
-    if (smmu_enabled() || smmuv3::gbpa::ABORT.is_set_in(effective_gbpa_)) return 0;
+    if (smmu_enabled()) return translate_debug(p);
+    if (smmuv3::gbpa::ABORT.is_set_in(effective_gbpa_)) return 0;
     return downstream->transport_dbg(p);
 }
 

@@ -10,9 +10,11 @@
 // completion by MSI or wired interrupt, GERROR interrupts and MSIs. Wired interrupts are
 // edge-triggered pulses. DMI through the SMMU is always refused, so no master ever holds an
 // untranslated pointer.
-// Does not model yet: translation with SMMUEN = 1 (such traffic is terminated with an abort and
-// logged as unimplemented), the event queue, and caches (so invalidation commands have nothing to
-// invalidate yet).
+// With SMMUEN = 1 every transaction is translated from the tables in memory (translate.h: STE,
+// CD, stage 1, stage 2, nested), split where it crosses a page, and faults are terminated and
+// recorded in the event queue (overflow, EVTQ_ABT_ERR, interrupt or MSI when it becomes non-empty).
+// Does not model yet: caches (every transaction walks, and invalidation commands have nothing to
+// invalidate), the walk concurrency limit, per-stream statistics.
 #pragma once
 
 #include "models/common/register_bank.h"
@@ -21,6 +23,7 @@
 #include "models/smmuv3/command.h"
 #include "models/smmuv3/features.h"
 #include "models/smmuv3/registers.h"
+#include "models/smmuv3/translate.h"
 
 #include <systemc>
 #include <tlm>
@@ -114,6 +117,12 @@ private:
     void down_invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
     bool smmu_enabled() const;
 
+    // Translation and the event queue (smmuv3_translation.cpp).
+    void translate_transaction(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+    unsigned int translate_debug(tlm::tlm_generic_payload& payload);
+    smmuv3::TranslationEnvironment translation_environment() const;
+    void record_event(const smmuv3::EventRecord& event, sc_core::sc_time& delay);
+
     Smmuv3Params params_;
     RegisterBank bank_;
     sc_core::sc_time access_offset_ = sc_core::SC_ZERO_TIME;  // annotated delay of the access being served
@@ -135,7 +144,12 @@ private:
     Counter& register_errors_;
     Counter& bypassed_;
     Counter& aborted_;
-    Counter& untranslated_unimplemented_;
+    Counter& translated_;
+    Counter& faults_;
+    Counter& events_recorded_;
+    Counter& events_lost_;
+    Counter& missing_attributes_;
+    LatencyHistogram& translation_latency_;
     Counter& dmi_refused_;
     Counter& commands_;
     Counter& command_errors_;

@@ -1,0 +1,180 @@
+// Smmuv3: translated traffic and the event queue (the module is split across files by concern).
+#include "models/smmuv3/smmuv3.h"
+
+#include "models/common/fault_response.h"
+#include "models/common/log.h"
+#include "models/common/master_attrs.h"
+#include "models/common/payload.h"
+#include "models/smmuv3/gerror.h"
+#include "models/smmuv3/queue_pointers.h"
+
+#include <algorithm>
+
+namespace iommu_vp {
+
+using sc_core::sc_time;
+using namespace smmuv3;
+
+namespace {
+
+std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
+
+// Reads of tables and configuration structures through the downstream socket. Timed reads add
+// what the memory system returns to the transaction's delay; debug reads (for transport_dbg)
+// cost nothing and change nothing.
+class DownstreamReader : public TableReader {
+public:
+    using Socket = tlm_utils::simple_initiator_socket<Smmuv3>;
+    DownstreamReader(Socket& socket, sc_time* delay) : socket_(socket), delay_(delay) {}
+
+    bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) override {
+        tlm::tlm_generic_payload p;
+        prepare_payload(p, true, address, bytes, length);
+        if (!delay_) return socket_->transport_dbg(p) == length;
+        socket_->b_transport(p, *delay_);
+        return p.is_response_ok();
+    }
+
+private:
+    Socket& socket_;
+    sc_time* delay_;
+};
+
+}  // namespace
+
+TranslationEnvironment Smmuv3::translation_environment() const {
+    TranslationEnvironment env;
+    env.features = params_.features;
+    env.stream_table = decode_stream_table_config(bank_.get("STRTAB_BASE"), u32(bank_.get("STRTAB_BASE_CFG")),
+                                                  params_.features);
+    env.record_invalid_stream_ids = cr2::RECINVSID.is_set_in(bank_.get("CR2"));
+    env.cr2_e2h = cr2::E2H.is_set_in(bank_.get("CR2"));
+    return env;
+}
+
+void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
+    const MasterAttrs* attrs = p.get_extension<MasterAttrs>();
+    if (!attrs) {
+        // The platform bound a master that does not say which stream it is: a configuration error
+        // of the platform, not of the software, reported once per SMMU.
+        ++missing_attributes_;
+        log::unimplemented_once(name(), "transactions without a MasterAttrs extension (terminated with an abort)");
+        terminate_transaction(p, FaultResponse::abort);
+        return;
+    }
+    const TranslationEnvironment env = translation_environment();
+    const sc_time started = delay;
+    const std::uint64_t address = p.get_address();
+    unsigned char* const data = p.get_data_ptr();
+    const unsigned length = p.get_data_length();
+
+    // Each translation granule the access touches is translated on its own and the access is
+    // split downstream accordingly; a fault on any page terminates the transaction (earlier pieces
+    // have already been performed, as on hardware).
+    unsigned done = 0;
+    while (done < length) {
+        TranslationRequest request;
+        request.stream_id = attrs->stream_id;
+        if (attrs->has_substream) request.substream_id = attrs->substream_id;
+        request.address = address + done;
+        request.write = p.is_write();
+        request.privileged = attrs->privileged;
+        request.instruction = attrs->instruction;
+        DownstreamReader reader(downstream, &delay);
+        const TranslationResult result = translate(request, env, reader);
+        if (result.kind == TranslationResult::Kind::terminated) {
+            ++faults_;
+            IVP_LOG(LogCategory::fault, name(), describe(result.event) << (result.record_event ? "" : " (not recorded)")
+                                                    << (*result.reason ? std::string(": ") + result.reason : ""));
+            if (result.record_event) record_event(result.event, delay);
+            p.set_address(address);
+            p.set_data_ptr(data);
+            p.set_data_length(length);
+            p.set_streaming_width(length);
+            terminate_transaction(p, result.response);
+            return;
+        }
+        const std::uint64_t page_end = (request.address | low_mask(result.size_bits)) + 1;
+        const unsigned piece = static_cast<unsigned>(std::min<std::uint64_t>(length - done, page_end - request.address));
+        p.set_address(result.output_address);
+        p.set_data_ptr(data + done);
+        p.set_data_length(piece);
+        p.set_streaming_width(piece);
+        downstream->b_transport(p, delay);
+        if (!p.is_response_ok()) break;  // the downstream error is the transaction's answer
+        done += piece;
+    }
+    const tlm::tlm_response_status status = p.get_response_status();
+    p.set_address(address);
+    p.set_data_ptr(data);
+    p.set_data_length(length);
+    p.set_streaming_width(length);
+    p.set_response_status(status);
+    ++translated_;
+    translation_latency_.record_ps(static_cast<std::uint64_t>((delay - started).value()));
+}
+
+unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
+    // Debug access: translates with debug reads, records nothing, and serves at most the first page.
+    const MasterAttrs* attrs = p.get_extension<MasterAttrs>();
+    if (!attrs) return 0;
+    TranslationRequest request;
+    request.stream_id = attrs->stream_id;
+    if (attrs->has_substream) request.substream_id = attrs->substream_id;
+    request.address = p.get_address();
+    request.write = p.is_write();
+    request.privileged = attrs->privileged;
+    request.instruction = attrs->instruction;
+    DownstreamReader reader(downstream, nullptr);
+    const TranslationResult result = translate(request, translation_environment(), reader);
+    if (result.kind == TranslationResult::Kind::terminated) return 0;
+    const std::uint64_t address = p.get_address();
+    const unsigned length = p.get_data_length();
+    const std::uint64_t page_end = (address | low_mask(result.size_bits)) + 1;
+    p.set_address(result.output_address);
+    p.set_data_length(static_cast<unsigned>(std::min<std::uint64_t>(length, page_end - address)));
+    const unsigned served = downstream->transport_dbg(p);
+    p.set_address(address);
+    p.set_data_length(length);
+    return served;
+}
+
+void Smmuv3::record_event(const EventRecord& event, sc_time& delay) {
+    // Events are discarded while the queue is disabled; nothing overflows then (SMMUv3 7.4).
+    if (!cr0::EVTQEN.is_set_in(bank_.get("CR0ACK"))) {
+        ++events_lost_;
+        return;
+    }
+    const QueueGeometry q = QueueGeometry::from_base_register(bank_.get("EVTQ_BASE"), params_.features.evtq_log2_entries,
+                                                              event_entry_bytes);
+    const std::uint32_t prod = u32(bank_.get("EVTQ_PROD"));
+    const std::uint32_t cons = u32(bank_.get("EVTQ_CONS"));
+    if (queue_full(prod, cons, q.log2size) || !queue_consistent(prod, cons, q.log2size)) {
+        ++events_lost_;
+        bank_.set("EVTQ_PROD", eventq_prod_after_discard(prod, cons));
+        return;
+    }
+    const bool was_empty = queue_empty(prod, cons, q.log2size);
+    std::array<std::uint8_t, 32> bytes = event.encode_bytes();
+    tlm::tlm_generic_payload write;
+    prepare_payload(write, false, q.slot_address(prod), bytes.data(), event_entry_bytes);
+    downstream->b_transport(write, delay);
+    if (!write.is_response_ok()) {
+        // SMMUv3 7.2: an abort writing the queue is a global error; the record is lost.
+        ++events_lost_;
+        raise_gerror(gerror::EVENTQ_ABT_ERR);
+        return;
+    }
+    ++events_recorded_;
+    bank_.set("EVTQ_PROD", eventq_prod_after_write(prod, q.log2size));
+    if (!was_empty || !irq_ctrl::EVTQ_IRQEN.is_set_in(bank_.get("IRQ_CTRLACK"))) return;
+    // The queue became non-empty: interrupt, by MSI when one is configured.
+    const std::uint64_t msi_address = irq_cfg::ADDR.extract(bank_.get("EVTQ_IRQ_CFG0")) << irq_cfg::ADDR.lsb;
+    if (params_.features.msi && msi_address != 0) {
+        if (!write_msi(msi_address, u32(bank_.get("EVTQ_IRQ_CFG1")))) raise_gerror(gerror::MSI_EVENTQ_ABT_ERR);
+        return;
+    }
+    pulse(kEvtqIrq);
+}
+
+}  // namespace iommu_vp

@@ -1,0 +1,200 @@
+// SMMUv3 with SMMUEN = 1: a driver-like CPU leaves a stream table, a CD and stage-1 tables in
+// memory and enables the SMMU; the device's transactions are translated, split at page boundaries,
+// or terminated with an event record in the event queue. Encodings come from the specification:
+// STE and CD as in smmuv3_translate_test (SMMUv3 5.2, 5.4); event record words (7.3): EventID
+// [7:0] and StreamID [63:32] of word 0, PnU [33], InD [34], RnW [35], S2 [39], CLASS [41:40]
+// (IN = 0b10) of word 1, InputAddr in word 2; STRTAB_BASE_CFG LOG2SIZE [5:0]; EVTQ_BASE LOG2SIZE
+// [4:0]; CR0 SMMUEN [0], EVTQEN [2]; IRQ_CTRL EVTQ_IRQEN [2].
+#include "models/memory/sparse_memory.h"
+#include "models/smmuv3/smmuv3.h"
+
+#include "sc_test.h"
+#include "unit/systemc/smmuv3_bench.h"
+#include "unit/systemc/tlm_test_kit.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace iommu_vp {
+namespace {
+
+using namespace testing::smmuv3_bench;
+
+constexpr std::uint64_t STRTAB_BASE = 0x80, STRTAB_BASE_CFG = 0x88, EVTQ_BASE = 0xa0, EVTQ_PROD = 0x100a8;
+constexpr std::uint32_t kSmmuEn = 1u << 0, kEvtqEn = 1u << 2, kEvtqIrqEn = 1u << 2;
+
+constexpr std::uint64_t kStreamTable = 0x1'0000, kCd = 0x2'0000, kTables = 0x3'0000, kEventQueue = 0x6'0000;
+constexpr std::uint64_t kPage = 0x8'0000, kNextPage = 0x9'5000;  // two unrelated physical pages
+constexpr std::uint32_t kStream = 3;
+// VA with level indices 1, 2, 3, 4: (1 << 39) | (2 << 30) | (3 << 21) | (4 << 12).
+constexpr std::uint64_t kVa = 0x0000'0080'8060'4000ull;
+
+void put64(SparseMemory& m, std::uint64_t address, std::uint64_t value) {
+    std::uint8_t b[8];
+    for (unsigned i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    m.store().write(address, b, 8);
+}
+std::uint64_t get64(SparseMemory& m, std::uint64_t address) {
+    std::uint8_t b[8] = {};
+    m.store().read(address, b, 8);
+    std::uint64_t v = 0;
+    for (unsigned i = 8; i-- > 0;) v = (v << 8) | b[i];
+    return v;
+}
+
+// Stage 1 for stream 3: VA page kVa -> kPage and kVa + 4 KiB -> kNextPage, read/write at any level.
+void put_tables(SparseMemory& m) {
+    put64(m, kStreamTable + kStream * 64, 1u | (0b101u << 1) | kCd);  // V, Config = stage 1, S1ContextPtr
+    const std::uint64_t cd0 = 16u | (1ull << 30) | (1ull << 31) | (5ull << 32) | (1ull << 41) | (1ull << 45) |
+                              (1ull << 46) | (1ull << 48);  // T0SZ 16, EPD1, V, IPS 48, AA64, R, A, ASID 1
+    put64(m, kCd, cd0);
+    put64(m, kCd + 8, kTables);  // TTB0
+    const std::uint64_t af_rw = (1ull << 10) | (0b01ull << 6);
+    put64(m, kTables + 1 * 8, (kTables + 0x1000) | 0b11);
+    put64(m, kTables + 0x1000 + 2 * 8, (kTables + 0x2000) | 0b11);
+    put64(m, kTables + 0x2000 + 3 * 8, (kTables + 0x3000) | 0b11);
+    put64(m, kTables + 0x3000 + 4 * 8, kPage | 0b11 | af_rw);
+    put64(m, kTables + 0x3000 + 5 * 8, kNextPage | 0b11 | af_rw);
+}
+
+void enable_smmu(TestInitiator& cpu, bool evtq_irq = false) {
+    write32(cpu, STRTAB_BASE, static_cast<std::uint32_t>(kStreamTable));
+    write32(cpu, STRTAB_BASE_CFG, 4);  // linear, 16 StreamIDs
+    write32(cpu, EVTQ_BASE, static_cast<std::uint32_t>(kEventQueue | 3));  // 8 records
+    if (evtq_irq) {
+        write32(cpu, IRQ_CTRL, kEvtqIrqEn);
+        while (read32(cpu, IRQ_CTRLACK) != kEvtqIrqEn) sc_core::wait(ns(10));
+    }
+    write32(cpu, CR0, kSmmuEn | kEvtqEn);
+    while (read32(cpu, CR0ACK) != (kSmmuEn | kEvtqEn)) sc_core::wait(ns(10));
+}
+
+MasterAttrs stream(std::uint32_t sid) {
+    MasterAttrs a;
+    a.stream_id = sid;
+    return a;
+}
+
+class Smmuv3TranslationTest : public iommu_vp::testing::ScTest {};
+
+TEST_F(Smmuv3TranslationTest, WritesLandAtTheTranslatedAddressAndSplitAtPages) {
+    tlm::tlm_response_status single = tlm::TLM_INCOMPLETE_RESPONSE, straddling = tlm::TLM_INCOMPLETE_RESPONSE;
+    bool enabled = false;
+    sc_core::sc_event ready;
+    Bench* bench_ptr = nullptr;
+    Bench bench(
+        [&](TestInitiator& cpu) {
+            put_tables(*bench_ptr->memory);
+            enable_smmu(cpu);
+            enabled = true;
+            ready.notify();
+        },
+        [&](TestInitiator& device) {
+            if (!enabled) sc_core::wait(ready);
+            const MasterAttrs attrs = stream(kStream);
+            single = device.write(kVa + 0x10, {1, 2, 3, 4}, sc_core::SC_ZERO_TIME, &attrs).status;
+            // 8 bytes from 4 bytes before the end of the first page: 4 in each physical page.
+            straddling = device.write(kVa + 0xffc, {5, 6, 7, 8, 9, 10, 11, 12}, sc_core::SC_ZERO_TIME, &attrs).status;
+        });
+    bench_ptr = &bench;
+    sc_core::sc_start();
+    EXPECT_EQ(single, tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(get64(*bench.memory, kPage + 0x10) & 0xffffffffu, 0x04030201u);
+    EXPECT_EQ(straddling, tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(get64(*bench.memory, kPage + 0xff8) >> 32, 0x08070605u);
+    EXPECT_EQ(get64(*bench.memory, kNextPage) & 0xffffffffu, 0x0c0b0a09u);
+}
+
+TEST_F(Smmuv3TranslationTest, FaultIsTerminatedAndRecordedWithEveryField) {
+    tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
+    std::uint32_t evtq_prod = 0;
+    bool enabled = false;
+    sc_core::sc_event ready;
+    Bench* bench_ptr = nullptr;
+    constexpr std::uint64_t kUnmapped = kVa + 2 * 0x1000 + 0x24;  // level-3 index 6: no entry
+    Bench bench(
+        [&](TestInitiator& cpu) {
+            put_tables(*bench_ptr->memory);
+            enable_smmu(cpu, true);
+            enabled = true;
+            ready.notify();
+            sc_core::wait(ns(1000));
+            evtq_prod = read32(cpu, EVTQ_PROD);
+        },
+        [&](TestInitiator& device) {
+            if (!enabled) sc_core::wait(ready);
+            MasterAttrs attrs = stream(kStream);
+            attrs.privileged = true;
+            status = device.read(kUnmapped, 4, sc_core::SC_ZERO_TIME, &attrs).status;
+        });
+    bench_ptr = &bench;
+    sc_core::sc_start();
+    EXPECT_EQ(status, tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(evtq_prod, 1u);
+    EXPECT_EQ(get64(*bench.memory, kEventQueue + 0), 0x10u | (std::uint64_t{kStream} << 32));  // F_TRANSLATION
+    EXPECT_EQ(get64(*bench.memory, kEventQueue + 8), (1ull << 33) | (1ull << 35) | (0b10ull << 40));  // PnU RnW IN
+    EXPECT_EQ(get64(*bench.memory, kEventQueue + 16), kUnmapped);
+}
+
+TEST_F(Smmuv3TranslationTest, EventQueueInterruptWhenItBecomesNonEmpty) {
+    bool enabled = false;
+    sc_core::sc_event ready;
+    Bench* bench_ptr = nullptr;
+    Bench bench(
+        [&](TestInitiator& cpu) {
+            put_tables(*bench_ptr->memory);
+            enable_smmu(cpu, true);
+            enabled = true;
+            ready.notify();
+        },
+        [&](TestInitiator& device) {
+            if (!enabled) sc_core::wait(ready);
+            const MasterAttrs attrs = stream(7);  // STE 7 is all zeros: C_BAD_STE
+            device.read(kVa, 4, sc_core::SC_ZERO_TIME, &attrs);
+            sc_core::wait(ns(100));
+            device.read(kVa, 4, sc_core::SC_ZERO_TIME, &attrs);  // the queue is not empty any more
+            sc_core::wait(ns(100));
+        });
+    bench_ptr = &bench;
+    unsigned rising = 0;
+    sc_core::sc_spawn(
+        [&] {
+            for (;;) {
+                sc_core::wait(bench.evtq.posedge_event());
+                ++rising;
+            }
+        },
+        "evtq_edges");
+    sc_core::sc_start();
+    EXPECT_EQ(get64(*bench.memory, kEventQueue) & 0xff, 0x04u);       // C_BAD_STE
+    EXPECT_EQ(get64(*bench.memory, kEventQueue + 32) & 0xff, 0x04u);  // and again
+    EXPECT_EQ(rising, 1u);
+}
+
+TEST_F(Smmuv3TranslationTest, MissingMasterAttrsIsTerminatedNotACrash) {
+    tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
+    bool enabled = false;
+    sc_core::sc_event ready;
+    Bench* bench_ptr = nullptr;
+    Bench bench(
+        [&](TestInitiator& cpu) {
+            put_tables(*bench_ptr->memory);
+            enable_smmu(cpu);
+            enabled = true;
+            ready.notify();
+        },
+        [&](TestInitiator& device) {
+            if (!enabled) sc_core::wait(ready);
+            status = device.read(kVa, 4).status;  // no extension
+        });
+    bench_ptr = &bench;
+    sc_core::sc_start();
+    EXPECT_EQ(status, tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(bench.smmu->stats().find_counter("missing_master_attrs")->value, 1u);
+}
+
+}  // namespace
+}  // namespace iommu_vp
