@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <vector>
 
@@ -78,28 +79,44 @@ MasterAttrs stream(std::uint32_t sid) {
     return a;
 }
 
+// A bench whose CPU leaves the tables in memory and enables the SMMU (optionally with the
+// event-queue interrupt), then runs `after_enable`; the device runs `device_body` once the SMMU is
+// enabled.
+struct EnabledBench {
+    bool enabled = false;
+    sc_core::sc_event ready;
+    Bench* self = nullptr;
+    Bench bench;
+
+    EnabledBench(std::function<void(TestInitiator&)> device_body, bool evtq_irq = false,
+                 std::function<void(TestInitiator&)> after_enable = idle)
+        : bench(
+              [this, evtq_irq, after_enable](TestInitiator& cpu) {
+                  put_tables(*self->memory);
+                  enable_smmu(cpu, evtq_irq);
+                  enabled = true;
+                  ready.notify();
+                  after_enable(cpu);
+              },
+              [this, device_body](TestInitiator& device) {
+                  if (!enabled) sc_core::wait(ready);
+                  device_body(device);
+              }) {
+        self = &bench;
+    }
+};
+
 class Smmuv3TranslationTest : public iommu_vp::testing::ScTest {};
 
 TEST_F(Smmuv3TranslationTest, WritesLandAtTheTranslatedAddressAndSplitAtPages) {
     tlm::tlm_response_status single = tlm::TLM_INCOMPLETE_RESPONSE, straddling = tlm::TLM_INCOMPLETE_RESPONSE;
-    bool enabled = false;
-    sc_core::sc_event ready;
-    Bench* bench_ptr = nullptr;
-    Bench bench(
-        [&](TestInitiator& cpu) {
-            put_tables(*bench_ptr->memory);
-            enable_smmu(cpu);
-            enabled = true;
-            ready.notify();
-        },
-        [&](TestInitiator& device) {
-            if (!enabled) sc_core::wait(ready);
+    EnabledBench enabled([&](TestInitiator& device) {
             const MasterAttrs attrs = stream(kStream);
             single = device.write(kVa + 0x10, {1, 2, 3, 4}, sc_core::SC_ZERO_TIME, &attrs).status;
             // 8 bytes from 4 bytes before the end of the first page: 4 in each physical page.
             straddling = device.write(kVa + 0xffc, {5, 6, 7, 8, 9, 10, 11, 12}, sc_core::SC_ZERO_TIME, &attrs).status;
         });
-    bench_ptr = &bench;
+    Bench& bench = enabled.bench;
     sc_core::sc_start();
     EXPECT_EQ(single, tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(get64(*bench.memory, kPage + 0x10) & 0xffffffffu, 0x04030201u);
@@ -111,26 +128,19 @@ TEST_F(Smmuv3TranslationTest, WritesLandAtTheTranslatedAddressAndSplitAtPages) {
 TEST_F(Smmuv3TranslationTest, FaultIsTerminatedAndRecordedWithEveryField) {
     tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
     std::uint32_t evtq_prod = 0;
-    bool enabled = false;
-    sc_core::sc_event ready;
-    Bench* bench_ptr = nullptr;
     constexpr std::uint64_t kUnmapped = kVa + 2 * 0x1000 + 0x24;  // level-3 index 6: no entry
-    Bench bench(
-        [&](TestInitiator& cpu) {
-            put_tables(*bench_ptr->memory);
-            enable_smmu(cpu, true);
-            enabled = true;
-            ready.notify();
-            sc_core::wait(ns(1000));
-            evtq_prod = read32(cpu, EVTQ_PROD);
-        },
+    EnabledBench enabled(
         [&](TestInitiator& device) {
-            if (!enabled) sc_core::wait(ready);
             MasterAttrs attrs = stream(kStream);
             attrs.privileged = true;
             status = device.read(kUnmapped, 4, sc_core::SC_ZERO_TIME, &attrs).status;
+        },
+        true,
+        [&](TestInitiator& cpu) {
+            sc_core::wait(ns(1000));
+            evtq_prod = read32(cpu, EVTQ_PROD);
         });
-    bench_ptr = &bench;
+    Bench& bench = enabled.bench;
     sc_core::sc_start();
     EXPECT_EQ(status, tlm::TLM_GENERIC_ERROR_RESPONSE);
     EXPECT_EQ(evtq_prod, 1u);
@@ -140,25 +150,16 @@ TEST_F(Smmuv3TranslationTest, FaultIsTerminatedAndRecordedWithEveryField) {
 }
 
 TEST_F(Smmuv3TranslationTest, EventQueueInterruptWhenItBecomesNonEmpty) {
-    bool enabled = false;
-    sc_core::sc_event ready;
-    Bench* bench_ptr = nullptr;
-    Bench bench(
-        [&](TestInitiator& cpu) {
-            put_tables(*bench_ptr->memory);
-            enable_smmu(cpu, true);
-            enabled = true;
-            ready.notify();
-        },
+    EnabledBench enabled(
         [&](TestInitiator& device) {
-            if (!enabled) sc_core::wait(ready);
             const MasterAttrs attrs = stream(7);  // STE 7 is all zeros: C_BAD_STE
             device.read(kVa, 4, sc_core::SC_ZERO_TIME, &attrs);
             sc_core::wait(ns(100));
             device.read(kVa, 4, sc_core::SC_ZERO_TIME, &attrs);  // the queue is not empty any more
             sc_core::wait(ns(100));
-        });
-    bench_ptr = &bench;
+        },
+        true);
+    Bench& bench = enabled.bench;
     unsigned rising = 0;
     sc_core::sc_spawn(
         [&] {
@@ -176,21 +177,8 @@ TEST_F(Smmuv3TranslationTest, EventQueueInterruptWhenItBecomesNonEmpty) {
 
 TEST_F(Smmuv3TranslationTest, MissingMasterAttrsIsTerminatedNotACrash) {
     tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
-    bool enabled = false;
-    sc_core::sc_event ready;
-    Bench* bench_ptr = nullptr;
-    Bench bench(
-        [&](TestInitiator& cpu) {
-            put_tables(*bench_ptr->memory);
-            enable_smmu(cpu);
-            enabled = true;
-            ready.notify();
-        },
-        [&](TestInitiator& device) {
-            if (!enabled) sc_core::wait(ready);
-            status = device.read(kVa, 4).status;  // no extension
-        });
-    bench_ptr = &bench;
+    EnabledBench enabled([&](TestInitiator& device) { status = device.read(kVa, 4).status; });  // no extension
+    Bench& bench = enabled.bench;
     sc_core::sc_start();
     EXPECT_EQ(status, tlm::TLM_GENERIC_ERROR_RESPONSE);
     EXPECT_EQ(bench.smmu->stats().find_counter("missing_master_attrs")->value, 1u);

@@ -48,6 +48,14 @@ std::vector<sc_core::sc_time> arrivals(const std::vector<RecordedTransaction>& t
 
 class TrafficMasterTest : public iommu_vp::testing::ScTest {};
 
+// Releases a master held at start from a process of its own at simulated time `at`.
+void release_at(TrafficMaster& master, sc_core::sc_time at) {
+    sc_core::sc_spawn([&master, at] {
+        sc_core::wait(at);
+        master.release();
+    });
+}
+
 TEST_F(TrafficMasterTest, IssuesCountTransactionsAtSequentialAddresses) {
     TrafficMaster master("dma", master_params(10));
     RecordingTarget target("target");
@@ -260,10 +268,7 @@ TEST_F(TrafficMasterTest, HeldMasterReplaysATraceRelativeToItsStart) {
     RecordingTarget target("target");
     target.latency = ns(5);
     master.initiator.bind(target.socket);
-    sc_core::sc_spawn([&] {
-        sc_core::wait(ns(500));
-        master.release();
-    });
+    release_at(master, ns(500));
     sc_core::sc_start();
     EXPECT_EQ(arrivals(target.transactions), (std::vector<sc_core::sc_time>{ns(560), ns(580), ns(650)}));
 }
@@ -292,10 +297,7 @@ TEST_F(TrafficMasterTest, HeldMasterCountsItsDurationFromItsStart) {
     RecordingTarget target("target");
     target.latency = ns(10);
     master.initiator.bind(target.socket);
-    sc_core::sc_spawn([&] {
-        sc_core::wait(ns(500));
-        master.release();
-    });
+    release_at(master, ns(500));
     sc_core::sc_start();
     EXPECT_EQ(arrivals(target.transactions), (std::vector<sc_core::sc_time>{ns(500), ns(600), ns(700)}));
 }
