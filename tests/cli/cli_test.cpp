@@ -195,6 +195,14 @@ TEST_F(CliTest, DisabledSmmuv3ScriptPasses) {
     EXPECT_THAT(r.output, Not(HasSubstr("FAILED")));
 }
 
+TEST_F(CliTest, Smmuv3BringUpScriptPasses) {
+    const Result r = run("run " + kSource + "/vp_configs/smmuv3_bare.yaml --quiet --script " + kScripts +
+                         "/smmuv3_bringup.script");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("dma dma0 read 0x8080605000 4 expect=error -> generic_error"));
+    EXPECT_THAT(r.output, Not(HasSubstr("FAILED")));
+}
+
 TEST_F(CliTest, FailingExpectExitsOneAndNamesTheLine) {
     const Result r = run("run " + kDefault + " --set masters.dma0.count=10 --set masters.dma1.count=10 --script " +
                          kScripts + "/failing_expect.script");
