@@ -43,8 +43,9 @@ bool is_translation_related(EventType type) {
 
 class Translator {
 public:
-    Translator(const TranslationRequest& request, const TranslationEnvironment& env, TableReader& reader)
-        : request_(request), env_(env), reader_(reader) {}
+    Translator(const TranslationRequest& request, const TranslationEnvironment& env, TableReader& reader,
+               const TranslationCaches& caches)
+        : request_(request), env_(env), reader_(reader), caches_(caches) {}
 
     TranslationResult run();
 
@@ -94,9 +95,17 @@ private:
     void configuration_error(ConfigOutcome outcome, const char* reason);
     EventRecord base_event(EventType type) const;
 
+    bool translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid);
+    void fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t output);
+
     const TranslationRequest& request_;
     const TranslationEnvironment& env_;
     TableReader& reader_;
+    const TranslationCaches& caches_;
+    // What the walks found, for the TLB fill.
+    vmsa::Permissions stage1_permissions_, stage2_permissions_;
+    bool stage1_global_ = false;
+    std::uint64_t ipa_ = 0;
     StreamConfig ste_;
     ContextConfig cd_;
     bool terminated_ = false;
@@ -142,6 +151,13 @@ void Translator::configuration_error(ConfigOutcome outcome, const char* reason) 
 }
 
 bool Translator::fetch_ste(StreamConfig& ste) {
+    if (caches_.config) {
+        if (const StreamConfig* cached = caches_.config->find_ste(request_.stream_id)) {
+            result_.ste_cache_hit = true;
+            ste = *cached;
+            return true;
+        }
+    }
     const Decoded<StreamTableStep> step = locate_stream_entry(env_.stream_table, env_.features, request_.stream_id);
     if (!step.ok()) {
         configuration_error(step.outcome, step.reason);
@@ -175,6 +191,8 @@ bool Translator::fetch_ste(StreamConfig& ste) {
         return false;
     }
     ste = decoded.value;
+    // Only valid, legal STEs are cached: an invalid one is fetched again on the next transaction.
+    if (caches_.config) caches_.config->fill_ste(request_.stream_id, ste);
     return true;
 }
 
@@ -200,6 +218,14 @@ bool Translator::fetch_cd(ContextConfig& cd) {
         return false;
     }
     if (location.value.stage1_bypass) return false;
+    const CdKey key{request_.stream_id, location.value.substream};
+    if (caches_.config) {
+        if (const ContextConfig* cached = caches_.config->find_cd(key)) {
+            result_.cd_cache_hit = true;
+            cd = *cached;
+            return true;
+        }
+    }
     std::uint64_t cd_address = location.value.address;
     bool stage2_faulted = false;
     if (location.value.is_l1_descriptor) {
@@ -234,6 +260,7 @@ bool Translator::fetch_cd(ContextConfig& cd) {
         return false;
     }
     cd = decoded.value;
+    if (caches_.config) caches_.config->fill_cd(key, cd);
     return true;
 }
 
@@ -259,7 +286,10 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
         if (fault == EventType::F_WALK_EABT) result_.event.fetch_addr = walk.fault.descriptor_address;
         return std::nullopt;
     }
-    last_stage2_size_bits_ = walk.translation.size_bits;
+    if (event_class == EventClass::IN) {
+        last_stage2_size_bits_ = walk.translation.size_bits;
+        stage2_permissions_ = walk.translation.permissions;
+    }
     return walk.translation.output_address;
 }
 
@@ -293,7 +323,48 @@ std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
         return std::nullopt;
     }
     result_.size_bits = walk.translation.size_bits;
+    stage1_permissions_ = walk.translation.permissions;
+    stage1_global_ = !walk.translation.not_global;
     return walk.translation.output_address;
+}
+
+bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid) {
+    unsigned size_bits = 12;
+    const TlbEntry* hit = caches_.tlb->lookup(vmid, asid, stages, request_.address, result_.tlb_probes, size_bits);
+    if (!hit) return false;
+    result_.tlb_hit = true;
+    const std::uint64_t offset = request_.address & low_mask(size_bits);
+    const vmsa::Access access{request_.write, request_.privileged, request_.instruction};
+    if (stages != TlbStages::stage2 &&
+        vmsa::check_access(vmsa::Stage::one, hit->stage1, access) != vmsa::FaultType::none) {
+        terminate(EventType::F_PERMISSION, cd_.r);
+        if (!cd_.a) result_.response = FaultResponse::raz_wi;
+        return true;
+    }
+    if (stages != TlbStages::stage1 &&
+        vmsa::check_access(vmsa::Stage::two, hit->stage2, access) != vmsa::FaultType::none) {
+        terminate(EventType::F_PERMISSION, ste_.s2_r);
+        result_.event.s2 = true;
+        // Stage-2-only streams take the input address as the IPA.
+        result_.event.ipa = stages == TlbStages::nested ? hit->ipa_base + offset : request_.address;
+        result_.event.event_class = EventClass::IN;
+        return true;
+    }
+    result_.kind = TranslationResult::Kind::translated;
+    result_.output_address = hit->output_base + offset;
+    result_.size_bits = size_bits;
+    return true;
+}
+
+void Translator::fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t output) {
+    const std::uint64_t page_mask = low_mask(result_.size_bits);
+    TlbEntry entry;
+    entry.output_base = output & ~page_mask;
+    entry.stage1 = stage1_permissions_;
+    entry.stage2 = stage2_permissions_;
+    entry.ipa_base = ipa_ & ~page_mask;
+    const std::uint32_t tag = stages != TlbStages::stage2 && stage1_global_ ? kGlobalAsid : asid;
+    caches_.tlb->fill(vmid, tag, stages, request_.address, result_.size_bits, entry);
 }
 
 TranslationResult Translator::run() {
@@ -307,15 +378,25 @@ TranslationResult Translator::run() {
         result_.size_bits = 12;
         return result_;
     }
+    bool stage1_active = false;
     if (ste_.has_stage1()) {
-        if (fetch_cd(cd_)) {
-            const std::optional<std::uint64_t> ipa = stage1(address);
-            if (!ipa) return result_;
-            address = *ipa;
-        } else if (terminated_) {
-            return result_;
-        }
+        stage1_active = fetch_cd(cd_);
+        if (terminated_) return result_;
     }
+    const TlbStages stages = stage1_active ? (ste_.has_stage2() ? TlbStages::nested : TlbStages::stage1)
+                                           : TlbStages::stage2;
+    // Stage-1-only EL1 translations are tagged with S2VMID too when stage 2 is implemented.
+    const std::uint16_t vmid = env_.features.stage2 ? static_cast<std::uint16_t>(ste_.s2_vmid) : 0;
+    const std::uint32_t asid = stage1_active ? cd_.asid : 0;
+    const bool use_tlb = caches_.tlb && (stage1_active || ste_.has_stage2());
+    if (use_tlb && translate_from_tlb(stages, vmid, asid)) return result_;
+
+    if (stage1_active) {
+        const std::optional<std::uint64_t> ipa = stage1(address);
+        if (!ipa) return result_;
+        address = *ipa;
+    }
+    ipa_ = address;
     if (ste_.has_stage2()) {
         const std::optional<std::uint64_t> pa =
             stage2(address, EventClass::IN, vmsa::Access{request_.write, request_.privileged, request_.instruction});
@@ -329,14 +410,15 @@ TranslationResult Translator::run() {
     result_.kind = TranslationResult::Kind::translated;
     result_.output_address = address;
     if (result_.size_bits == 64) result_.size_bits = 12;
+    if (use_tlb) fill_tlb(stages, vmid, asid, address);
     return result_;
 }
 
 }  // namespace
 
 TranslationResult translate(const TranslationRequest& request, const TranslationEnvironment& environment,
-                            TableReader& reader) {
-    return Translator(request, environment, reader).run();
+                            TableReader& reader, const TranslationCaches& caches) {
+    return Translator(request, environment, reader, caches).run();
 }
 
 }  // namespace iommu_vp::smmuv3

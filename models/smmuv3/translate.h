@@ -8,11 +8,14 @@
 // F_CD_FETCH and F_WALK_EABT on aborted fetches, stage-2 faults during nested walks reported with
 // S2 = 1, the IPA and the CLASS of the access (CD, TT or IN), recording suppressed by CD.R and
 // STE.S2R for translation-related faults (SMMUv3 5.5), CD.A = 0 terminating those as RAZ/WI.
-// Does not model: caches (translate() is the miss path), the stall model, ATS, hardware
-// access/dirty update, STE/CD attribute overrides (stored only), S2PTW's device-memory check.
+// With caches (caches.h), decoded STEs and CDs come from the configuration cache and complete
+// translations from the TLB when present; a TLB hit still checks the access's permissions.
+// Does not model: walk caches, the stall model, ATS, hardware access/dirty update, STE/CD
+// attribute overrides (stored only), S2PTW's device-memory check.
 #pragma once
 
 #include "models/common/fault_response.h"
+#include "models/smmuv3/caches.h"
 #include "models/smmuv3/config_outcome.h"
 #include "models/smmuv3/event.h"
 #include "models/smmuv3/features.h"
@@ -59,9 +62,14 @@ struct TranslationResult {
     EventRecord event;
     const char* reason = "";                 // for the log: why a configuration was refused
     unsigned descriptor_fetches = 0;         // every table and structure read, both stages
+    // What the caches did: configuration hits and the TLB probes and hit.
+    bool ste_cache_hit = false;
+    bool cd_cache_hit = false;
+    bool tlb_hit = false;
+    unsigned tlb_probes = 0;
 };
 
 TranslationResult translate(const TranslationRequest& request, const TranslationEnvironment& environment,
-                            TableReader& reader);
+                            TableReader& reader, const TranslationCaches& caches = {});
 
 }  // namespace iommu_vp::smmuv3

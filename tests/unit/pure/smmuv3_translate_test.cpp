@@ -7,6 +7,8 @@
 #include "models/smmuv3/translate.h"
 
 #include "models/memory/sparse_store.h"
+#include "models/smmuv3/caches.h"
+#include "models/smmuv3/command.h"
 #include "models/smmuv3/stream_table.h"
 
 #include <gtest/gtest.h>
@@ -236,6 +238,112 @@ TEST(Smmuv3Translate, NestedStage2FaultOnTheFinalAddress) {
     EXPECT_TRUE(r.event.s2);
     EXPECT_EQ(r.event.event_class, EventClass::IN);
     EXPECT_EQ(r.event.ipa, 0x4'5678'9abcull);
+}
+
+// Caches: commands encoded from SMMUv3 4.3/4.4 (CFGI_STE 0x03 with StreamID [63:32]; TLBI_NH_VA
+// 0x12 with VMID [47:32], ASID [63:48] and the address [63:12] in the second word; TLBI_NH_ALL 0x10).
+DecodedCommand command(std::uint64_t dw0, std::uint64_t dw1 = 0) { return decode_command(dw0, dw1, Features{}); }
+
+struct CachedFixture {
+    Memory m;
+    ConfigCache config{CacheGeometries{}, 1};
+    Tlb tlb{CacheGeometries{}.tlb, 2};
+    TranslationCaches caches{&config, &tlb};
+    CachedFixture() {
+        m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd));
+        m.put_words(kCd, cd_words());
+        put_stage1_tables(m);
+    }
+    TranslationResult run(std::uint64_t va, bool write = false) {
+        return translate(request(3, va, write), environment(), m, caches);
+    }
+};
+
+TEST(Smmuv3TranslateCached, SecondAccessHitsEveryCache) {
+    CachedFixture f;
+    const TranslationResult first = f.run(kVa);
+    EXPECT_FALSE(first.ste_cache_hit);
+    EXPECT_FALSE(first.tlb_hit);
+    EXPECT_EQ(first.descriptor_fetches, 6u);
+    const TranslationResult second = f.run(kVa + 0x10);
+    ASSERT_EQ(second.kind, TranslationResult::Kind::translated);
+    EXPECT_TRUE(second.ste_cache_hit);
+    EXPECT_TRUE(second.cd_cache_hit);
+    EXPECT_TRUE(second.tlb_hit);
+    EXPECT_EQ(second.descriptor_fetches, 0u);
+    EXPECT_EQ(second.output_address, kPage + 0xabc + 0x10);
+}
+
+TEST(Smmuv3TranslateCached, StaleSteUntilCfgiSte) {
+    CachedFixture f;
+    f.run(kVa);
+    f.m.put_words(kStreamTable + 3 * 64, ste_words(kConfigAbort));  // software changes the STE...
+    f.tlb.invalidate_all();
+    EXPECT_EQ(f.run(kVa).kind, TranslationResult::Kind::translated);  // ...but the old one is cached
+    f.config.invalidate(command(0x03 | (3ull << 32)));               // CFGI_STE, StreamID 3
+    EXPECT_EQ(f.run(kVa).kind, TranslationResult::Kind::terminated);
+}
+
+TEST(Smmuv3TranslateCached, StaleTranslationUntilTlbiNhVa) {
+    CachedFixture f;
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, page(kPage, kApAnyRw | (1ull << 11)));  // nG: ASID-tagged
+    f.run(kVa);
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, page(0x7'0000'0000, kApAnyRw | (1ull << 11)));  // remapped
+    EXPECT_EQ(f.run(kVa).output_address, kPage + 0xabc);  // stale until invalidated
+    const std::uint64_t va_page = kVa & ~0xfffull;
+    f.tlb.invalidate(command(0x12 | (0ull << 32) | (2ull << 48), va_page));  // another ASID: no effect
+    EXPECT_EQ(f.run(kVa).output_address, kPage + 0xabc);
+    f.tlb.invalidate(command(0x12 | (0ull << 32) | (1ull << 48), va_page));  // the CD's ASID 1
+    EXPECT_EQ(f.run(kVa).output_address, 0x7'0000'0abcull);
+}
+
+TEST(Smmuv3TranslateCached, GlobalEntriesAreInvalidatedByAnyAsid) {
+    CachedFixture f;  // the tables' pages have nG = 0: global
+    f.run(kVa);
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, page(0x7'0000'0000, kApAnyRw));
+    f.tlb.invalidate(command(0x12 | (2ull << 48), kVa & ~0xfffull));  // ASID 2
+    EXPECT_EQ(f.run(kVa).output_address, 0x7'0000'0abcull);
+}
+
+TEST(Smmuv3TranslateCached, MixedPageSizesProbeEachSizePresent) {
+    CachedFixture f;
+    // A 2 MiB block for the VA region of level-2 index 4, beside the 4 KiB pages under index 3.
+    f.m.put64(kS1Tables + 0x2000 + 4 * 8, block(0x6000'0000, kApAnyRw));
+    const std::uint64_t block_va = (1ull << 39) | (2ull << 30) | (4ull << 21) | 0x1234;
+    f.run(kVa);
+    f.run(block_va);
+    const TranslationResult r = f.run(block_va + 8);
+    ASSERT_TRUE(r.tlb_hit);
+    EXPECT_EQ(r.output_address, 0x6000'0000ull + 0x1234 + 8);
+    // Sizes 4 KiB and 2 MiB present: at 4 KiB the ASID-tagged and the global probe miss; at 2 MiB
+    // the ASID-tagged probe misses and the global one (nG = 0) hits.
+    EXPECT_EQ(r.tlb_probes, 4u);
+}
+
+TEST(Smmuv3TranslateCached, PermissionsAreCheckedOnAHit) {
+    CachedFixture f;
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, page(kPage, kApAnyRo));
+    EXPECT_EQ(f.run(kVa).kind, TranslationResult::Kind::translated);  // a read fills the TLB
+    const TranslationResult w = f.run(kVa, true);
+    EXPECT_TRUE(w.tlb_hit);
+    EXPECT_EQ(w.event.type, EventType::F_PERMISSION);
+    EXPECT_FALSE(w.event.s2);
+}
+
+TEST(Smmuv3TranslateCached, DisabledCachesNeverHit) {
+    Memory m;
+    m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd));
+    m.put_words(kCd, cd_words());
+    put_stage1_tables(m);
+    CacheGeometries none;
+    none.ste = none.cd = none.tlb = CacheGeometry{0, 0, ReplacementPolicy::lru};
+    ConfigCache config(none, 1);
+    Tlb tlb(none.tlb, 2);
+    const TranslationCaches caches{&config, &tlb};
+    translate(request(3, kVa), environment(), m, caches);
+    const TranslationResult r = translate(request(3, kVa), environment(), m, caches);
+    EXPECT_FALSE(r.ste_cache_hit || r.cd_cache_hit || r.tlb_hit);
+    EXPECT_EQ(r.descriptor_fetches, 6u);
 }
 
 }  // namespace

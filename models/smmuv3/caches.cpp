@@ -1,0 +1,108 @@
+#include "models/smmuv3/caches.h"
+
+namespace iommu_vp::smmuv3 {
+namespace {
+
+bool covers(const TlbKey& key, std::uint64_t address) { return key.page == (address >> key.size_bits); }
+
+}  // namespace
+
+const TlbEntry* Tlb::lookup(std::uint16_t vmid, std::uint32_t asid, TlbStages stages, std::uint64_t address,
+                            unsigned& probes, unsigned& size_bits) {
+    for (unsigned size = 12; size < 64; ++size) {
+        if (!((sizes_present_ >> size) & 1u)) continue;
+        TlbKey key{vmid, asid, stages, static_cast<std::uint8_t>(size), address >> size};
+        ++probes;
+        if (const TlbEntry* hit = cache_.lookup(key)) {
+            size_bits = size;
+            return hit;
+        }
+        if (stages == TlbStages::stage2) continue;
+        key.asid = kGlobalAsid;
+        ++probes;
+        if (const TlbEntry* hit = cache_.lookup(key)) {
+            size_bits = size;
+            return hit;
+        }
+    }
+    return nullptr;
+}
+
+void Tlb::fill(std::uint16_t vmid, std::uint32_t asid, TlbStages stages, std::uint64_t address, unsigned size_bits,
+               const TlbEntry& entry) {
+    if (!cache_.geometry().is_enabled()) return;
+    sizes_present_ |= std::uint64_t{1} << size_bits;
+    cache_.insert(TlbKey{vmid, asid, stages, static_cast<std::uint8_t>(size_bits), address >> size_bits}, entry);
+}
+
+void Tlb::invalidate(const DecodedCommand& c) {
+    const auto stage1_of_vm = [&](const TlbKey& k) { return k.vmid == c.vmid && k.stages != TlbStages::stage2; };
+    switch (c.kind) {
+    case CommandKind::tlbi_nh_all:
+        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) { return stage1_of_vm(k); });
+        return;
+    case CommandKind::tlbi_nh_asid:
+        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) { return stage1_of_vm(k) && k.asid == c.asid; });
+        return;
+    case CommandKind::tlbi_nh_va:
+        // Global entries match any ASID (SMMUv3 4.4.2).
+        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) {
+            return stage1_of_vm(k) && (k.asid == c.asid || k.asid == kGlobalAsid) && covers(k, c.address);
+        });
+        return;
+    case CommandKind::tlbi_nh_vaa:
+        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) { return stage1_of_vm(k) && covers(k, c.address); });
+        return;
+    case CommandKind::tlbi_s12_vmall:
+        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) { return k.vmid == c.vmid; });
+        return;
+    case CommandKind::tlbi_s2_ipa:
+        // Stage-2-only entries; combined (nested) entries need TLBI_S12_VMALL or TLBI_NH_* as on a
+        // PE (SMMUv3 4.4.5).
+        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) {
+            return k.vmid == c.vmid && k.stages == TlbStages::stage2 && covers(k, c.address);
+        });
+        return;
+    case CommandKind::tlbi_nsnh_all:
+        cache_.invalidate_all();
+        return;
+    default:
+        return;
+    }
+}
+
+void ConfigCache::invalidate_streams(std::uint64_t first, std::uint64_t last) {
+    ste_.invalidate_if([&](const std::uint32_t& sid, const StreamConfig&) { return sid >= first && sid <= last; });
+    cd_.invalidate_if([&](const CdKey& k, const ContextConfig&) { return k.stream_id >= first && k.stream_id <= last; });
+}
+
+void ConfigCache::invalidate(const DecodedCommand& c) {
+    switch (c.kind) {
+    case CommandKind::cfgi_ste:
+        invalidate_streams(c.stream_id, c.stream_id);
+        return;
+    case CommandKind::cfgi_ste_range:
+        invalidate_streams(c.first_stream_id(), c.last_stream_id());
+        return;
+    case CommandKind::cfgi_all:
+        invalidate_all();
+        return;
+    case CommandKind::cfgi_cd:
+        cd_.invalidate_if([&](const CdKey& k, const ContextConfig&) {
+            return k.stream_id == c.stream_id && k.substream == c.substream_id;
+        });
+        return;
+    case CommandKind::cfgi_cd_all:
+        cd_.invalidate_if([&](const CdKey& k, const ContextConfig&) { return k.stream_id == c.stream_id; });
+        return;
+    default:
+        return;
+    }
+}
+
+void ConfigCache::invalidate_all() {
+    ste_.invalidate_all();
+    cd_.invalidate_all();
+}
+
+}  // namespace iommu_vp::smmuv3

@@ -1,0 +1,119 @@
+// SMMUv3 caches: a configuration cache (decoded STEs by StreamID, decoded CDs by StreamID and
+// SubstreamID) and a TLB of complete translations, both on the shared set-associative cache
+// template, with the invalidations the CFGI_* and TLBI_* commands perform (SMMUv3 4.3, 4.4).
+// Entries stay until the architecture's invalidation removes them (or they are evicted), so
+// software that forgets an invalidation is served stale translations, as on hardware.
+//
+// TLB indexing with mixed page sizes: an entry is tagged by the page number at its own size; a
+// lookup probes once per size present in the TLB, smallest first (each probe is counted).
+// Combined entries of nested streams hold the stage-1 and stage-2 permissions and the IPA page,
+// so a permission fault on a hit is reported at the right stage.
+// Does not model: walk caches for intermediate levels (a later change), ASID/VMID-less
+// (secure, EL2, EL3) entries, range invalidation (RIL), the Leaf hint beyond ignoring it (it
+// permits invalidating more, so ignoring it is always correct).
+#pragma once
+
+#include "models/common/set_assoc_cache.h"
+#include "models/smmuv3/cd.h"
+#include "models/smmuv3/command.h"
+#include "models/smmuv3/ste.h"
+#include "models/smmuv3/vmsa_walk.h"
+
+#include <cstdint>
+
+namespace iommu_vp::smmuv3 {
+
+struct CdKey {
+    std::uint32_t stream_id = 0;
+    std::uint32_t substream = 0;  // the CD index (0 for the default substream)
+    bool operator==(const CdKey& other) const { return stream_id == other.stream_id && substream == other.substream; }
+};
+struct CdKeyIndex {
+    std::size_t operator()(const CdKey& k) const { return k.stream_id * 0x9e3779b1u ^ k.substream; }
+};
+
+// What a TLB entry translates: stage 1 only, stage 2 only, or both at once (nested).
+enum class TlbStages : std::uint8_t { stage1, stage2, nested };
+
+struct TlbKey {
+    std::uint16_t vmid = 0;
+    std::uint32_t asid = 0;       // kGlobalAsid for entries of global (nG = 0) stage-1 pages
+    TlbStages stages = TlbStages::stage1;
+    std::uint8_t size_bits = 12;
+    std::uint64_t page = 0;       // input address >> size_bits
+    bool operator==(const TlbKey& o) const {
+        return vmid == o.vmid && asid == o.asid && stages == o.stages && size_bits == o.size_bits && page == o.page;
+    }
+};
+inline constexpr std::uint32_t kGlobalAsid = 0xffffffffu;
+struct TlbKeyIndex {
+    std::size_t operator()(const TlbKey& k) const { return static_cast<std::size_t>(k.page ^ (k.page >> 17) ^ k.vmid); }
+};
+
+struct TlbEntry {
+    std::uint64_t output_base = 0;  // output address of the first byte of the page
+    vmsa::Permissions stage1;       // valid for stage1 and nested entries
+    vmsa::Permissions stage2;       // valid for stage2 and nested entries
+    std::uint64_t ipa_base = 0;     // nested: the IPA of the page's first byte (for stage-2 faults)
+};
+
+struct CacheGeometries {
+    CacheGeometry ste{16, 4, ReplacementPolicy::lru};
+    CacheGeometry cd{16, 4, ReplacementPolicy::lru};
+    CacheGeometry tlb{64, 4, ReplacementPolicy::lru};
+};
+
+class Tlb {
+public:
+    Tlb(CacheGeometry geometry, std::uint64_t seed) : cache_(geometry, seed) {}
+
+    // Looks `address` up for a stream: probes each page size present, with the ASID and, for
+    // stage-1 entries, as a global entry. `probes` counts the probes made.
+    const TlbEntry* lookup(std::uint16_t vmid, std::uint32_t asid, TlbStages stages, std::uint64_t address,
+                           unsigned& probes, unsigned& size_bits);
+    void fill(std::uint16_t vmid, std::uint32_t asid, TlbStages stages, std::uint64_t address, unsigned size_bits,
+              const TlbEntry& entry);
+
+    // The TLBI commands (SMMUv3 4.4), for the non-secure EL1 translation regime.
+    void invalidate(const DecodedCommand& command);
+    void invalidate_all() { cache_.invalidate_all(); }
+
+    const CacheCounters& counters() const { return cache_.counters(); }
+
+private:
+    SetAssocCache<TlbKey, TlbEntry, TlbKeyIndex> cache_;
+    std::uint64_t sizes_present_ = 0;  // bit n: entries of 2^n bytes may be present
+};
+
+class ConfigCache {
+public:
+    ConfigCache(const CacheGeometries& geometries, std::uint64_t seed)
+        : ste_(geometries.ste, seed), cd_(geometries.cd, seed + 1) {}
+
+    StreamConfig* find_ste(std::uint32_t stream_id) { return ste_.lookup(stream_id); }
+    void fill_ste(std::uint32_t stream_id, const StreamConfig& ste) { ste_.insert(stream_id, ste); }
+    ContextConfig* find_cd(const CdKey& key) { return cd_.lookup(key); }
+    void fill_cd(const CdKey& key, const ContextConfig& cd) { cd_.insert(key, cd); }
+
+    // The CFGI commands (SMMUv3 4.3). CFGI_STE and CFGI_STE_RANGE also drop the CDs of the
+    // streams they name (allowed: invalidating more than asked is always correct).
+    void invalidate(const DecodedCommand& command);
+    void invalidate_all();
+
+    const CacheCounters& ste_counters() const { return ste_.counters(); }
+    const CacheCounters& cd_counters() const { return cd_.counters(); }
+
+private:
+    void invalidate_streams(std::uint64_t first, std::uint64_t last);
+
+    SetAssocCache<std::uint32_t, StreamConfig> ste_;
+    SetAssocCache<CdKey, ContextConfig, CdKeyIndex> cd_;
+};
+
+// The caches translate() consults; a null pointer translates from memory every time.
+struct TranslationCaches {
+    ConfigCache* config = nullptr;
+    Tlb* tlb = nullptr;
+};
+
+}  // namespace iommu_vp::smmuv3
