@@ -33,6 +33,9 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       cmd_sync_irq("cmd_sync_irq"),
       params_(params),
       bank_(basename()),
+      config_cache_(params.caches, params.cache_seed),
+      tlb_(params.caches.tlb, params.cache_seed + 2),
+      walkers_(params.page_table_walkers == 0 ? 1 : params.page_table_walkers),
       stats_(basename()),
       register_reads_(stats_.counter("register_reads", "register reads on the programming interface")),
       register_writes_(stats_.counter("register_writes", "register writes on the programming interface")),
@@ -45,6 +48,14 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       events_lost_(stats_.counter("events_lost", "event records discarded: queue full or disabled")),
       missing_attributes_(stats_.counter("missing_master_attrs", "transactions without a MasterAttrs extension")),
       translation_latency_(stats_.histogram("translation_latency", "SMMU-added latency of a translated transaction")),
+      tlb_hits_(stats_.counter("tlb_hits", "translations found in the TLB")),
+      tlb_misses_(stats_.counter("tlb_misses", "TLB lookups that missed")),
+      tlb_probes_(stats_.counter("tlb_probes", "TLB probes (one per page size present, and per global tag)")),
+      config_hits_(stats_.counter("config_cache_hits", "STEs and CDs found in the configuration cache")),
+      config_misses_(stats_.counter("config_cache_misses", "STEs and CDs fetched from memory")),
+      walks_(stats_.counter("walks", "translations that read descriptors or structures from memory")),
+      descriptor_fetches_(stats_.counter("descriptor_fetches", "STE, CD and descriptor reads")),
+      walk_queue_wait_ps_(stats_.counter("walk_queue_wait_ps", "time walks waited for a free walker, in ps")),
       dmi_refused_(stats_.counter("dmi_refused", "direct memory pointers refused to upstream masters")),
       commands_(stats_.counter("commands", "commands consumed from the command queue")),
       command_errors_(stats_.counter("command_errors", "commands that stopped the queue (CERROR_ILL, CERROR_ABT)")),
@@ -95,6 +106,9 @@ void Smmuv3::reset() {
     gbpa_ack_event_.cancel();
     irq_ctrl_ack_event_.cancel();
     prod_writes_.clear();
+    config_cache_.invalidate_all();
+    tlb_.invalidate_all();
+    walkers_.reset();
     effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
 }
 

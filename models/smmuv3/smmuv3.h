@@ -13,8 +13,9 @@
 // With SMMUEN = 1 every transaction is translated from the tables in memory (translate.h: STE,
 // CD, stage 1, stage 2, nested), split where it crosses a page, and faults are terminated and
 // recorded in the event queue (overflow, EVTQ_ABT_ERR, interrupt or MSI when it becomes non-empty).
-// Does not model yet: caches (every transaction walks, and invalidation commands have nothing to
-// invalidate), the walk concurrency limit, per-stream statistics.
+// Caches (caches.h): a configuration cache and a TLB, invalidated by the CFGI and TLBI commands;
+// a limited number of page-table walkers booked by absolute time, so simultaneous misses queue.
+// Does not model yet: walk caches for intermediate levels, per-stream statistics.
 #pragma once
 
 #include "models/common/register_bank.h"
@@ -22,6 +23,8 @@
 #include "models/common/bitfield.h"
 #include "models/smmuv3/command.h"
 #include "models/smmuv3/features.h"
+#include "models/common/busy_until.h"
+#include "models/smmuv3/caches.h"
 #include "models/smmuv3/registers.h"
 #include "models/smmuv3/translate.h"
 
@@ -57,6 +60,19 @@ struct Smmuv3Params {
     sc_core::sc_time command_latency = sc_core::sc_time(20, sc_core::SC_NS);
     // Width of a wired interrupt pulse (the outputs are edges). One cycle of a 500 MHz clock.
     sc_core::sc_time irq_pulse_width = sc_core::sc_time(2, sc_core::SC_NS);
+
+    // Caches (0 sets or 0 ways disables one) and their seed for random replacement.
+    smmuv3::CacheGeometries caches;
+    std::uint64_t cache_seed = 0;
+    // A TLB lookup, hit or miss: two cycles of a 500 MHz SMMU clock (an assumption).
+    sc_core::sc_time tlb_lookup_latency = sc_core::sc_time(4, sc_core::SC_NS);
+    // A configuration-cache hit for the STE or the CD: as the TLB lookup (an assumption).
+    sc_core::sc_time config_hit_latency = sc_core::sc_time(4, sc_core::SC_NS);
+    // Walker work per descriptor fetched, on top of what the memory system takes for the read
+    // (an assumption: one cycle to issue the read and one to decode the descriptor).
+    sc_core::sc_time walk_step_latency = sc_core::sc_time(4, sc_core::SC_NS);
+    // Page-table walks in flight at once; more walks queue (booked by absolute time).
+    unsigned page_table_walkers = 4;
 };
 
 class Smmuv3 : public sc_core::sc_module, public StatsSource {
@@ -120,6 +136,8 @@ private:
     // Translation and the event queue (smmuv3_translation.cpp).
     void translate_transaction(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
     unsigned int translate_debug(tlm::tlm_generic_payload& payload);
+    void account_translation(const smmuv3::TranslationResult& result, const sc_core::sc_time& walk_started,
+                             sc_core::sc_time& delay);
     smmuv3::TranslationEnvironment translation_environment() const;
     void record_event(const smmuv3::EventRecord& event, sc_core::sc_time& delay);
 
@@ -137,6 +155,9 @@ private:
     };
     std::deque<ProdWrite> prod_writes_;  // CMDQ_PROD writes whose commands are not all consumed
     std::uint32_t effective_gbpa_ = 0;  // the GBPA that applies to traffic: the last completed update
+    smmuv3::ConfigCache config_cache_;
+    smmuv3::Tlb tlb_;
+    BusyUntilResource walkers_;
 
     StatsGroup stats_;
     Counter& register_reads_;
@@ -150,6 +171,14 @@ private:
     Counter& events_lost_;
     Counter& missing_attributes_;
     LatencyHistogram& translation_latency_;
+    Counter& tlb_hits_;
+    Counter& tlb_misses_;
+    Counter& tlb_probes_;
+    Counter& config_hits_;
+    Counter& config_misses_;
+    Counter& walks_;
+    Counter& descriptor_fetches_;
+    Counter& walk_queue_wait_ps_;
     Counter& dmi_refused_;
     Counter& commands_;
     Counter& command_errors_;

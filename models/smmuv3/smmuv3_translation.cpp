@@ -80,8 +80,10 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         request.write = p.is_write();
         request.privileged = attrs->privileged;
         request.instruction = attrs->instruction;
+        const sc_time walk_started = delay;
         DownstreamReader reader(downstream, &delay);
-        const TranslationResult result = translate(request, env, reader);
+        const TranslationResult result = translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_});
+        account_translation(result, walk_started, delay);
         if (result.kind == TranslationResult::Kind::terminated) {
             ++faults_;
             IVP_LOG(LogCategory::fault, name(), describe(result.event) << (result.record_event ? "" : " (not recorded)")
@@ -114,6 +116,30 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
     translation_latency_.record_ps(static_cast<std::uint64_t>((delay - started).value()));
 }
 
+void Smmuv3::account_translation(const TranslationResult& result, const sc_time& walk_started, sc_time& delay) {
+    const unsigned config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
+    config_hits_.add(config_hits);
+    config_misses_.add((result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u));
+    delay += params_.config_hit_latency * config_hits;
+    if (result.tlb_probes > 0) {
+        ++(result.tlb_hit ? tlb_hits_ : tlb_misses_);
+        tlb_probes_.add(result.tlb_probes);
+        delay += params_.tlb_lookup_latency;
+    }
+    if (result.descriptor_fetches == 0) return;
+    // A walk: the walker's own work per read, and a wait for a free walker. The memory reads are
+    // already in `delay`; the walk occupies a walker for all of it.
+    ++walks_;
+    descriptor_fetches_.add(result.descriptor_fetches);
+    delay += params_.walk_step_latency * result.descriptor_fetches;
+    const std::uint64_t arrival = static_cast<std::uint64_t>((sc_core::sc_time_stamp() + walk_started).value());
+    const std::uint64_t duration = static_cast<std::uint64_t>((delay - walk_started).value());
+    const std::uint64_t start = walkers_.book(arrival, duration);
+    const std::uint64_t wait = start - arrival;
+    walk_queue_wait_ps_.add(wait);
+    delay += sc_time::from_value(wait);
+}
+
 unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
     // Debug access: translates with debug reads, records nothing, and serves at most the first page.
     const MasterAttrs* attrs = p.get_extension<MasterAttrs>();
@@ -126,6 +152,7 @@ unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
     request.privileged = attrs->privileged;
     request.instruction = attrs->instruction;
     DownstreamReader reader(downstream, nullptr);
+    // Debug accesses read the caches without changing them: translate from memory.
     const TranslationResult result = translate(request, translation_environment(), reader);
     if (result.kind == TranslationResult::Kind::terminated) return 0;
     const std::uint64_t address = p.get_address();

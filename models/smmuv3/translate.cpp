@@ -180,6 +180,7 @@ bool Translator::fetch_ste(StreamConfig& ste) {
         ste_address = l2.value;
     }
     std::uint8_t bytes[kSteBytes];
+    result_.ste_fetched = true;
     if (!read_structure(ste_address, bytes, kSteBytes)) {
         terminate(EventType::F_STE_FETCH, true, "STE fetch aborted");
         result_.event.fetch_addr = ste_address;
@@ -228,6 +229,7 @@ bool Translator::fetch_cd(ContextConfig& cd) {
     }
     std::uint64_t cd_address = location.value.address;
     bool stage2_faulted = false;
+    result_.cd_fetched = true;
     if (location.value.is_l1_descriptor) {
         std::uint8_t l1[kL1CdBytes];
         if (!read_configuration(location.value.address, l1, kL1CdBytes, stage2_faulted)) {

@@ -65,6 +65,8 @@ struct TranslationResult {
     // What the caches did: configuration hits and the TLB probes and hit.
     bool ste_cache_hit = false;
     bool cd_cache_hit = false;
+    bool ste_fetched = false;                // read from memory (a miss, or no configuration cache)
+    bool cd_fetched = false;
     bool tlb_hit = false;
     unsigned tlb_probes = 0;
 };

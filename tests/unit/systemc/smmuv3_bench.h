@@ -40,10 +40,11 @@ struct Bench {
     sc_core::sc_signal<bool> evtq{"evtq"}, gerror{"gerror"}, cmd_sync{"cmd_sync"};
 
     Bench(std::function<void(TestInitiator&)> cpu_body, std::function<void(TestInitiator&)> device_body,
-          bool gbpa_abort_at_reset = false) {
+          bool gbpa_abort_at_reset = false, const std::function<void(Smmuv3Params&)>& adjust = {}) {
         params.acknowledge_latency = ns(kAckNs);
         params.register_latency = ns(10);
         params.gbpa_abort_at_reset = gbpa_abort_at_reset;
+        if (adjust) adjust(params);
         smmu = std::make_unique<Smmuv3>("smmu", params);
         SparseMemoryParams m;
         m.size_bytes = 1 << 20;

@@ -25,7 +25,8 @@ namespace {
 using namespace testing::smmuv3_bench;
 
 constexpr std::uint64_t STRTAB_BASE = 0x80, STRTAB_BASE_CFG = 0x88, EVTQ_BASE = 0xa0, EVTQ_PROD = 0x100a8;
-constexpr std::uint32_t kSmmuEn = 1u << 0, kEvtqEn = 1u << 2, kEvtqIrqEn = 1u << 2;
+constexpr std::uint32_t kSmmuEn = 1u << 0, kEvtqEn = 1u << 2, kCmdqEn = 1u << 3, kEvtqIrqEn = 1u << 2;
+constexpr std::uint64_t kCommandQueue = 0x7'0000;  // 16 commands
 
 constexpr std::uint64_t kStreamTable = 0x1'0000, kCd = 0x2'0000, kTables = 0x3'0000, kEventQueue = 0x6'0000;
 constexpr std::uint64_t kPage = 0x8'0000, kNextPage = 0x9'5000;  // two unrelated physical pages
@@ -69,8 +70,9 @@ void enable_smmu(TestInitiator& cpu, bool evtq_irq = false) {
         write32(cpu, IRQ_CTRL, kEvtqIrqEn);
         while (read32(cpu, IRQ_CTRLACK) != kEvtqIrqEn) sc_core::wait(ns(10));
     }
-    write32(cpu, CR0, kSmmuEn | kEvtqEn);
-    while (read32(cpu, CR0ACK) != (kSmmuEn | kEvtqEn)) sc_core::wait(ns(10));
+    write32(cpu, CMDQ_BASE, static_cast<std::uint32_t>(kCommandQueue | 4));
+    write32(cpu, CR0, kSmmuEn | kEvtqEn | kCmdqEn);
+    while (read32(cpu, CR0ACK) != (kSmmuEn | kEvtqEn | kCmdqEn)) sc_core::wait(ns(10));
 }
 
 MasterAttrs stream(std::uint32_t sid) {
@@ -89,7 +91,8 @@ struct EnabledBench {
     Bench bench;
 
     EnabledBench(std::function<void(TestInitiator&)> device_body, bool evtq_irq = false,
-                 std::function<void(TestInitiator&)> after_enable = idle)
+                 std::function<void(TestInitiator&)> after_enable = idle,
+                 const std::function<void(Smmuv3Params&)>& adjust = {})
         : bench(
               [this, evtq_irq, after_enable](TestInitiator& cpu) {
                   put_tables(*self->memory);
@@ -101,7 +104,8 @@ struct EnabledBench {
               [this, device_body](TestInitiator& device) {
                   if (!enabled) sc_core::wait(ready);
                   device_body(device);
-              }) {
+              },
+              false, adjust) {
         self = &bench;
     }
 };
@@ -182,6 +186,82 @@ TEST_F(Smmuv3TranslationTest, MissingMasterAttrsIsTerminatedNotACrash) {
     sc_core::sc_start();
     EXPECT_EQ(status, tlm::TLM_GENERIC_ERROR_RESPONSE);
     EXPECT_EQ(bench.smmu->stats().find_counter("missing_master_attrs")->value, 1u);
+}
+
+// Commands: TLBI_NH_VA (0x12; VMID [47:32], ASID [63:48]; address [63:12] in word 1) and
+// CMD_SYNC (0x46, CS = NONE), SMMUv3 4.4.2 and 4.7.3.
+void issue_tlbi_and_sync(TestInitiator& cpu, SparseMemory& memory, std::uint64_t va, unsigned& prod) {
+    const std::uint64_t tlbi[2] = {0x12u | (1ull << 48), va & ~0xfffull};  // ASID 1 (the CD's)
+    const std::uint64_t sync[2] = {0x46u, 0};
+    put64(memory, kCommandQueue + 16 * prod, tlbi[0]);
+    put64(memory, kCommandQueue + 16 * prod + 8, tlbi[1]);
+    put64(memory, kCommandQueue + 16 * (prod + 1), sync[0]);
+    put64(memory, kCommandQueue + 16 * (prod + 1) + 8, sync[1]);
+    prod += 2;
+    write32(cpu, CMDQ_PROD, prod);
+    while (read32(cpu, CMDQ_CONS) != prod) sc_core::wait(ns(10));
+}
+
+TEST_F(Smmuv3TranslationTest, StaleTranslationUntilTlbiAndSync) {
+    std::uint32_t before = 0, stale = 0, after = 0;
+    sc_core::sc_event remapped, invalidated, step;
+    EnabledBench* self = nullptr;
+    EnabledBench enabled(
+        [&](TestInitiator& device) {
+            const MasterAttrs attrs = stream(kStream);
+            device.write(kVa, {0x11}, sc_core::SC_ZERO_TIME, &attrs);
+            step.notify();
+            sc_core::wait(remapped);
+            device.write(kVa, {0x22}, sc_core::SC_ZERO_TIME, &attrs);  // still the old page
+            step.notify();
+            sc_core::wait(invalidated);
+            device.write(kVa, {0x33}, sc_core::SC_ZERO_TIME, &attrs);  // the new page
+            step.notify();
+        },
+        false,
+        [&](TestInitiator& cpu) {
+            SparseMemory& memory = *self->bench.memory;
+            sc_core::wait(step);
+            before = static_cast<std::uint32_t>(get64(memory, kPage) & 0xff);
+            // Remap the page (leaf at L3[4]) without telling the SMMU...
+            put64(memory, kTables + 0x3000 + 4 * 8, kNextPage | 0b11 | (1ull << 10) | (0b01ull << 6));
+            remapped.notify();
+            sc_core::wait(step);
+            stale = static_cast<std::uint32_t>(get64(memory, kPage) & 0xff);
+            // ...then invalidate as a driver must.
+            unsigned prod = 0;
+            issue_tlbi_and_sync(cpu, memory, kVa, prod);
+            invalidated.notify();
+            sc_core::wait(step);
+            after = static_cast<std::uint32_t>(get64(memory, kNextPage) & 0xff);
+        });
+    self = &enabled;
+    sc_core::sc_start();
+    EXPECT_EQ(before, 0x11u);
+    EXPECT_EQ(stale, 0x22u);  // the TLB served the stale translation
+    EXPECT_EQ(after, 0x33u);
+}
+
+// Two misses arriving together: with one walker the second waits for the first walk.
+std::uint64_t walk_wait_with(unsigned walkers) {
+    EnabledBench enabled(
+        [](TestInitiator& device) {
+            const MasterAttrs attrs = stream(kStream);
+            sc_core::sc_time a = sc_core::SC_ZERO_TIME, b = sc_core::SC_ZERO_TIME;
+            device.read(kVa, 4, a, &attrs);            // both issued at the same instant (LT)
+            device.read(kVa + 0x1000, 4, b, &attrs);   // another page: another walk
+        },
+        false, idle, [walkers](Smmuv3Params& p) { p.page_table_walkers = walkers; });
+    sc_core::sc_start();
+    return enabled.bench.smmu->stats().find_counter("walk_queue_wait_ps")->value;
+}
+
+TEST_F(Smmuv3TranslationTest, SimultaneousMissesQueueForASingleWalker) {
+    EXPECT_GT(walk_wait_with(1), 0u);
+}
+
+TEST_F(Smmuv3TranslationTest, SimultaneousMissesWalkInParallelWithTwoWalkers) {
+    EXPECT_EQ(walk_wait_with(2), 0u);
 }
 
 }  // namespace
