@@ -63,7 +63,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         return;
     }
     const TranslationEnvironment env = translation_environment();
-    const sc_time started = delay;
+    sc_time translation_time = sc_core::SC_ZERO_TIME;  // what the SMMU adds, without the access itself
     const std::uint64_t address = p.get_address();
     unsigned char* const data = p.get_data_ptr();
     const unsigned length = p.get_data_length();
@@ -84,6 +84,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         DownstreamReader reader(downstream, &delay);
         const TranslationResult result = translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_});
         account_translation(result, walk_started, delay);
+        translation_time += delay - walk_started;
         if (result.kind == TranslationResult::Kind::terminated) {
             ++faults_;
             IVP_LOG(LogCategory::fault, name(), describe(result.event) << (result.record_event ? "" : " (not recorded)")
@@ -113,7 +114,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
     p.set_streaming_width(length);
     p.set_response_status(status);
     ++translated_;
-    translation_latency_.record_ps(static_cast<std::uint64_t>((delay - started).value()));
+    translation_latency_.record_ps(static_cast<std::uint64_t>(translation_time.value()));
 }
 
 void Smmuv3::account_translation(const TranslationResult& result, const sc_time& walk_started, sc_time& delay) {
@@ -121,7 +122,7 @@ void Smmuv3::account_translation(const TranslationResult& result, const sc_time&
     config_hits_.add(config_hits);
     config_misses_.add((result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u));
     delay += params_.config_hit_latency * config_hits;
-    if (result.tlb_probes > 0) {
+    if (result.tlb_looked_up) {
         ++(result.tlb_hit ? tlb_hits_ : tlb_misses_);
         tlb_probes_.add(result.tlb_probes);
         delay += params_.tlb_lookup_latency;

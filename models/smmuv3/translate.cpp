@@ -332,6 +332,7 @@ std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
 
 bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid) {
     unsigned size_bits = 12;
+    result_.tlb_looked_up = true;
     const TlbEntry* hit = caches_.tlb->lookup(vmid, asid, stages, request_.address, result_.tlb_probes, size_bits);
     if (!hit) return false;
     result_.tlb_hit = true;

@@ -91,6 +91,15 @@ SchemaNode irq_line_key(std::string key, std::string description) {
     return line;
 }
 
+SchemaNode cache_key(std::string key, std::uint64_t sets, std::uint64_t ways, const std::string& what) {
+    return map_key(std::move(key), what + ": geometry and replacement; 0 sets or 0 ways disables it",
+                   {
+                       integer_key("sets", sets, 0, 1 << 16, "sets", "an assumption; sweep it"),
+                       integer_key("ways", ways, 0, 64, "ways per set", "an assumption; sweep it"),
+                       choice_key("replacement", "lru", {"lru", "random"}, "replacement policy"),
+                   });
+}
+
 SchemaNode smmuv3_schema() {
     SchemaNode base = size_key("base", 0, 0, kAddressMax,
                                "system address of the 128 KiB register window (page 0, then page 1 at +0x10000)");
@@ -130,6 +139,20 @@ SchemaNode smmuv3_schema() {
                                "from a write to CR0, IRQ_CTRL or GBPA to its acknowledgement (ns)",
                                "an assumption of tens of SMMU cycles; never zero, so a driver that does not poll "
                                "the acknowledgement misbehaves as on silicon"),
+                    number_key("command_latency_ns", 20, 0, kNsMax, "processing of one command once fetched (ns)",
+                               "an assumption of about ten SMMU cycles to decode and act on a command"),
+                    number_key("tlb_lookup_latency_ns", 4, 0, kNsMax, "a TLB lookup, hit or miss (ns)",
+                               "an assumption: two cycles of a 500 MHz SMMU clock"),
+                    number_key("config_hit_latency_ns", 4, 0, kNsMax,
+                               "a configuration-cache hit for the STE or the CD (ns)", "taken equal to the TLB lookup"),
+                    number_key("walk_step_latency_ns", 4, 0, kNsMax,
+                               "walker work per descriptor read, on top of the memory's latency (ns)",
+                               "an assumption: one cycle to issue the read, one to decode the descriptor"),
+                    integer_key("page_table_walkers", 4, 1, 64, "page-table walks in flight at once",
+                                "an assumption in the range of shipping SMMUs' walk concurrency"),
+                    cache_key("tlb", 64, 4, "the TLB of complete translations"),
+                    cache_key("ste_cache", 16, 4, "the configuration cache's STEs"),
+                    cache_key("cd_cache", 16, 4, "the configuration cache's CDs"),
                     irq_line_key("evtq_irq_line", "interrupt-controller line of the event-queue interrupt"),
                     irq_line_key("gerror_irq_line", "interrupt-controller line of the global-error interrupt"),
                     irq_line_key("cmd_sync_irq_line", "interrupt-controller line of the CMD_SYNC interrupt"),

@@ -24,7 +24,16 @@ MemoryConfig make_memory(const std::string& name, const ordered_json& m) {
 
 int irq_line(const ordered_json& value) { return value.is_null() ? -1 : value.get<int>(); }
 
-Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::size_t masters_behind) {
+CacheGeometry cache_geometry(const ordered_json& c) {
+    CacheGeometry g;
+    g.sets = c["sets"];
+    g.ways = c["ways"];
+    g.replacement = c["replacement"] == "random" ? ReplacementPolicy::random : ReplacementPolicy::lru;
+    return g;
+}
+
+Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::size_t masters_behind,
+                         std::uint64_t seed) {
     Smmuv3Config smmu;
     smmu.name = name;
     smmu.base = s["base"];
@@ -47,6 +56,15 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     smmu.params.gbpa_abort_at_reset = s["gbpa_abort_at_reset"];
     smmu.params.register_latency = nanoseconds(s["register_latency_ns"]);
     smmu.params.acknowledge_latency = nanoseconds(s["acknowledge_latency_ns"]);
+    smmu.params.command_latency = nanoseconds(s["command_latency_ns"]);
+    smmu.params.tlb_lookup_latency = nanoseconds(s["tlb_lookup_latency_ns"]);
+    smmu.params.config_hit_latency = nanoseconds(s["config_hit_latency_ns"]);
+    smmu.params.walk_step_latency = nanoseconds(s["walk_step_latency_ns"]);
+    smmu.params.page_table_walkers = s["page_table_walkers"];
+    smmu.params.caches.tlb = cache_geometry(s["tlb"]);
+    smmu.params.caches.ste = cache_geometry(s["ste_cache"]);
+    smmu.params.caches.cd = cache_geometry(s["cd_cache"]);
+    smmu.params.cache_seed = stream_seed(seed, "replacement." + name);
     // A socket for each master behind it; at least one, so an SMMU with no master still elaborates.
     smmu.params.upstream_ports = static_cast<unsigned>(masters_behind == 0 ? 1 : masters_behind);
     smmu.evtq_irq_line = irq_line(s["evtq_irq_line"]);
@@ -113,7 +131,7 @@ PlatformConfig make_platform_config(const LoadedConfig& config, std::uint64_t se
     for (const auto& [name, s] : cfg["smmuv3"].items()) {
         std::size_t behind = 0;
         for (const auto& [master_name, m] : cfg["masters"].items()) behind += m["port"] == name ? 1 : 0;
-        platform.smmus.push_back(make_smmuv3(name, s, behind));
+        platform.smmus.push_back(make_smmuv3(name, s, behind, seed));
     }
     const sc_core::sc_time jitter = nanoseconds(cfg["simulation"]["timing_jitter_ns"]);
     for (const auto& [name, m] : cfg["masters"].items())

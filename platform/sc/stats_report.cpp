@@ -59,6 +59,21 @@ std::uint64_t counter(const StatsGroup& g, const char* name) {
     return c ? c->value : 0;
 }
 
+// "min / p50 / p90 / p99 / max" in ns.
+std::string percentiles(const LatencyHistogram& h) {
+    return format_ns(static_cast<double>(h.min_ps())) + " / " + format_ns(h.quantile_ps(0.5)) + " / " +
+           format_ns(h.quantile_ps(0.9)) + " / " + format_ns(h.quantile_ps(0.99)) + " / " +
+           format_ns(static_cast<double>(h.max_ps()));
+}
+
+std::string hit_rate(std::uint64_t hits, std::uint64_t misses) {
+    if (hits + misses == 0) return "-";
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(1) << 100.0 * static_cast<double>(hits) / static_cast<double>(hits + misses)
+       << "%";
+    return os.str();
+}
+
 }  // namespace
 
 ordered_json stats_json(const Platform& platform, const RunSummary& run) {
@@ -94,10 +109,18 @@ void print_summary(std::ostream& out, const Platform& platform, const RunSummary
             const std::uint64_t errors = counter(s, "transactions") - counter(s, "response_ok");
             out << std::left << std::setw(12) << s.name() << std::right << std::setw(12) << counter(s, "transactions")
                 << std::setw(8) << errors << std::setw(14) << format_bandwidth(master->bandwidth_bytes_per_second())
-                << "   " << format_ns(static_cast<double>(h.min_ps())) << " / " << format_ns(h.quantile_ps(0.5)) << " / "
-                << format_ns(h.quantile_ps(0.9)) << " / " << format_ns(h.quantile_ps(0.99)) << " / "
-                << format_ns(static_cast<double>(h.max_ps())) << '\n';
+                << "   " << percentiles(h) << '\n';
         }
+    }
+    for (const auto& smmu : platform.smmus()) {
+        const StatsGroup& s = smmu->stats();
+        out << "smmuv3 " << s.name() << ": " << counter(s, "translated") << " translated, " << counter(s, "faults")
+            << " faults, TLB hits " << hit_rate(counter(s, "tlb_hits"), counter(s, "tlb_misses"))
+            << ", configuration cache hits "
+            << hit_rate(counter(s, "config_cache_hits"), counter(s, "config_cache_misses")) << ", "
+            << counter(s, "walks") << " walks\n";
+        if (const LatencyHistogram* h = s.find_histogram("translation_latency"); h && h->count())
+            out << "  translation latency ns: min / p50 / p90 / p99 / max  " << percentiles(*h) << '\n';
     }
     for (const auto& memory : platform.memories()) {
         const StatsGroup& s = memory->stats();

@@ -203,6 +203,17 @@ TEST_F(CliTest, Smmuv3BringUpScriptPasses) {
     EXPECT_THAT(r.output, Not(HasSubstr("FAILED")));
 }
 
+TEST_F(CliTest, Smmuv3SummaryReportsCachesAndTranslationLatency) {
+    const Result r = run("run " + kSource + "/vp_configs/smmuv3_bare.yaml --script " + kScripts +
+                         "/smmuv3_bringup.script");
+    ASSERT_EQ(r.status, 0) << r.output;
+    // Three DMA transactions: a TLB miss that walks, a hit on the same page, a miss that faults.
+    // The STE and CD are fetched once and then hit twice each.
+    EXPECT_THAT(r.output, HasSubstr("smmuv3 smmu0: 2 translated, 1 faults, TLB hits 33.3%, configuration cache "
+                                    "hits 66.7%, 2 walks"));
+    EXPECT_THAT(r.output, HasSubstr("  translation latency ns: min / p50 / p90 / p99 / max"));
+}
+
 TEST_F(CliTest, FailingExpectExitsOneAndNamesTheLine) {
     const Result r = run("run " + kDefault + " --set masters.dma0.count=10 --set masters.dma1.count=10 --script " +
                          kScripts + "/failing_expect.script");
