@@ -9,8 +9,8 @@ bool covers(const TlbKey& key, std::uint64_t address) { return key.page == (addr
 
 const TlbEntry* Tlb::lookup(std::uint16_t vmid, std::uint32_t asid, TlbStages stages, std::uint64_t address,
                             unsigned& probes, unsigned& size_bits) {
-    for (unsigned size = 12; size < 64; ++size) {
-        if (!((sizes_present_ >> size) & 1u)) continue;
+    for (std::uint64_t sizes = sizes_present_; sizes != 0; sizes &= sizes - 1) {
+        const unsigned size = static_cast<unsigned>(__builtin_ctzll(sizes));  // smallest size left
         TlbKey key{vmid, asid, stages, static_cast<std::uint8_t>(size), address >> size};
         ++probes;
         if (const TlbEntry* hit = cache_.lookup(key)) {

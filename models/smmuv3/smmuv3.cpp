@@ -106,6 +106,8 @@ void Smmuv3::reset() {
     gbpa_ack_event_.cancel();
     irq_ctrl_ack_event_.cancel();
     prod_writes_.clear();
+    environment_stale_ = true;
+    smmu_enabled_ = false;
     config_cache_.invalidate_all();
     tlb_.invalidate_all();
     walkers_.reset();
@@ -123,6 +125,8 @@ void Smmuv3::attach_register_hooks() {
     bank_.set_write_hook("CMDQ_PROD", [this](const RegisterWrite& w) { on_cmdq_prod_write(w); });
     bank_.set_write_hook("CMDQ_CONS", [this](const RegisterWrite& w) { on_cmdq_cons_write(w); });
     bank_.set_write_hook("GERRORN", [this](const RegisterWrite& w) { on_gerrorn_write(w); });
+    for (const char* source : {"STRTAB_BASE", "STRTAB_BASE_CFG", "CR2"})
+        bank_.set_write_hook(source, [this](const RegisterWrite&) { environment_stale_ = true; });
 }
 
 void Smmuv3::reg_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
@@ -192,6 +196,7 @@ void Smmuv3::on_cr0_write(const RegisterWrite&) { acknowledge_later(cr0_ack_even
 void Smmuv3::complete_cr0() {
     const std::uint64_t cr0 = bank_.get("CR0");
     bank_.set("CR0ACK", cr0);
+    smmu_enabled_ = smmuv3::cr0::SMMUEN.is_set_in(cr0);
     IVP_LOG(LogCategory::reg, name(), "CR0ACK <- " << bank_.describe("CR0ACK", cr0));
     cmdq_work_.notify();  // CMDQEN may have changed
 }
@@ -232,7 +237,7 @@ void Smmuv3::complete_irq_ctrl() {
 
 bool Smmuv3::smmu_enabled() const {
     // Traffic follows the enable that hardware has acknowledged (SMMUv3 6.3.10).
-    return smmuv3::cr0::SMMUEN.is_set_in(bank_.get("CR0ACK"));
+    return smmu_enabled_;
 }
 
 void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {

@@ -36,6 +36,8 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <vector>
 
 namespace iommu_vp {
 
@@ -138,7 +140,9 @@ private:
     unsigned int translate_debug(tlm::tlm_generic_payload& payload);
     void account_translation(const smmuv3::TranslationResult& result, const sc_core::sc_time& walk_started,
                              sc_core::sc_time& delay);
-    smmuv3::TranslationEnvironment translation_environment() const;
+    // The SMMU-wide state translations depend on, rebuilt only after a write to a register it
+    // comes from (the hit path does no register look-up by name).
+    const smmuv3::TranslationEnvironment& translation_environment();
     void record_event(const smmuv3::EventRecord& event, sc_core::sc_time& delay);
 
     Smmuv3Params params_;
@@ -155,6 +159,34 @@ private:
     };
     std::deque<ProdWrite> prod_writes_;  // CMDQ_PROD writes whose commands are not all consumed
     std::uint32_t effective_gbpa_ = 0;  // the GBPA that applies to traffic: the last completed update
+    // Payloads for table reads, reused: constructing a generic payload allocates. A pool rather
+    // than one payload, because a downstream target may wait() inside b_transport and let another
+    // master's transaction start a walk meanwhile.
+    class PayloadPool {
+    public:
+        tlm::tlm_generic_payload* take();
+        void give_back(tlm::tlm_generic_payload* payload) { free_.push_back(payload); }
+
+    private:
+        std::vector<std::unique_ptr<tlm::tlm_generic_payload>> all_;
+        std::vector<tlm::tlm_generic_payload*> free_;
+    };
+    class PooledPayload {
+    public:
+        explicit PooledPayload(PayloadPool& pool) : pool_(pool), payload_(pool.take()) {}
+        ~PooledPayload() { pool_.give_back(payload_); }
+        PooledPayload(const PooledPayload&) = delete;
+        PooledPayload& operator=(const PooledPayload&) = delete;
+        tlm::tlm_generic_payload& get() { return *payload_; }
+
+    private:
+        PayloadPool& pool_;
+        tlm::tlm_generic_payload* payload_;
+    };
+    PayloadPool walk_payloads_;
+    smmuv3::TranslationEnvironment environment_;
+    bool environment_stale_ = true;
+    bool smmu_enabled_ = false;           // CR0ACK.SMMUEN, kept in step with the register
     smmuv3::ConfigCache config_cache_;
     smmuv3::Tlb tlb_;
     BusyUntilResource walkers_;

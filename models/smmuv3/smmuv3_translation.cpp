@@ -25,10 +25,11 @@ std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
 class DownstreamReader : public TableReader {
 public:
     using Socket = tlm_utils::simple_initiator_socket<Smmuv3>;
-    DownstreamReader(Socket& socket, sc_time* delay) : socket_(socket), delay_(delay) {}
+    DownstreamReader(Socket& socket, sc_time* delay, tlm::tlm_generic_payload& payload)
+        : socket_(socket), delay_(delay), payload_(payload) {}
 
     bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) override {
-        tlm::tlm_generic_payload p;
+        tlm::tlm_generic_payload& p = payload_;
         prepare_payload(p, true, address, bytes, length);
         if (!delay_) return socket_->transport_dbg(p) == length;
         socket_->b_transport(p, *delay_);
@@ -38,18 +39,30 @@ public:
 private:
     Socket& socket_;
     sc_time* delay_;
+    tlm::tlm_generic_payload& payload_;
 };
 
 }  // namespace
 
-TranslationEnvironment Smmuv3::translation_environment() const {
-    TranslationEnvironment env;
-    env.features = params_.features;
-    env.stream_table = decode_stream_table_config(bank_.get("STRTAB_BASE"), u32(bank_.get("STRTAB_BASE_CFG")),
-                                                  params_.features);
-    env.record_invalid_stream_ids = cr2::RECINVSID.is_set_in(bank_.get("CR2"));
-    env.cr2_e2h = cr2::E2H.is_set_in(bank_.get("CR2"));
-    return env;
+tlm::tlm_generic_payload* Smmuv3::PayloadPool::take() {
+    if (free_.empty()) {
+        all_.push_back(std::make_unique<tlm::tlm_generic_payload>());
+        return all_.back().get();
+    }
+    tlm::tlm_generic_payload* payload = free_.back();
+    free_.pop_back();
+    return payload;
+}
+
+const TranslationEnvironment& Smmuv3::translation_environment() {
+    if (!environment_stale_) return environment_;
+    environment_.features = params_.features;
+    environment_.stream_table = decode_stream_table_config(bank_.get("STRTAB_BASE"), u32(bank_.get("STRTAB_BASE_CFG")),
+                                                           params_.features);
+    environment_.record_invalid_stream_ids = cr2::RECINVSID.is_set_in(bank_.get("CR2"));
+    environment_.cr2_e2h = cr2::E2H.is_set_in(bank_.get("CR2"));
+    environment_stale_ = false;
+    return environment_;
 }
 
 void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
@@ -62,7 +75,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         terminate_transaction(p, FaultResponse::abort);
         return;
     }
-    const TranslationEnvironment env = translation_environment();
+    const TranslationEnvironment& env = translation_environment();
     sc_time translation_time = sc_core::SC_ZERO_TIME;  // what the SMMU adds, without the access itself
     const std::uint64_t address = p.get_address();
     unsigned char* const data = p.get_data_ptr();
@@ -81,7 +94,8 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         request.privileged = attrs->privileged;
         request.instruction = attrs->instruction;
         const sc_time walk_started = delay;
-        DownstreamReader reader(downstream, &delay);
+        PooledPayload payload(walk_payloads_);
+        DownstreamReader reader(downstream, &delay, payload.get());
         const TranslationResult result = translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_});
         account_translation(result, walk_started, delay);
         translation_time += delay - walk_started;
@@ -121,7 +135,7 @@ void Smmuv3::account_translation(const TranslationResult& result, const sc_time&
     const unsigned config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
     config_hits_.add(config_hits);
     config_misses_.add((result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u));
-    delay += params_.config_hit_latency * config_hits;
+    if (config_hits) delay += sc_time::from_value(params_.config_hit_latency.value() * config_hits);
     if (result.tlb_looked_up) {
         ++(result.tlb_hit ? tlb_hits_ : tlb_misses_);
         tlb_probes_.add(result.tlb_probes);
@@ -132,7 +146,7 @@ void Smmuv3::account_translation(const TranslationResult& result, const sc_time&
     // already in `delay`; the walk occupies a walker for all of it.
     ++walks_;
     descriptor_fetches_.add(result.descriptor_fetches);
-    delay += params_.walk_step_latency * result.descriptor_fetches;
+    delay += sc_time::from_value(params_.walk_step_latency.value() * result.descriptor_fetches);
     const std::uint64_t arrival = static_cast<std::uint64_t>((sc_core::sc_time_stamp() + walk_started).value());
     const std::uint64_t duration = static_cast<std::uint64_t>((delay - walk_started).value());
     const std::uint64_t start = walkers_.book(arrival, duration);
@@ -152,7 +166,8 @@ unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
     request.write = p.is_write();
     request.privileged = attrs->privileged;
     request.instruction = attrs->instruction;
-    DownstreamReader reader(downstream, nullptr);
+    PooledPayload payload(walk_payloads_);
+    DownstreamReader reader(downstream, nullptr, payload.get());
     // Debug accesses read the caches without changing them: translate from memory.
     const TranslationResult result = translate(request, translation_environment(), reader);
     if (result.kind == TranslationResult::Kind::terminated) return 0;

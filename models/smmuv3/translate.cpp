@@ -86,8 +86,9 @@ private:
     // A structure (L1CD, CD) at an address that is an IPA for a stream with stage 2.
     bool read_configuration(std::uint64_t address, std::uint8_t* bytes, unsigned length, bool& stage2_faulted);
 
-    bool fetch_ste(StreamConfig& ste);
-    bool fetch_cd(ContextConfig& cd);
+    // Set ste_ / cd_ to the cached entry, or to a fresh decode kept in the storage member.
+    bool fetch_ste();
+    bool fetch_cd();
     std::optional<std::uint64_t> stage1(std::uint64_t va);
     std::optional<std::uint64_t> stage2(std::uint64_t ipa, EventClass event_class, const vmsa::Access& access);
 
@@ -106,8 +107,11 @@ private:
     vmsa::Permissions stage1_permissions_, stage2_permissions_;
     bool stage1_global_ = false;
     std::uint64_t ipa_ = 0;
-    StreamConfig ste_;
-    ContextConfig cd_;
+    // The configuration in use: a cache entry (no copy on the hit path) or the storage below.
+    const StreamConfig* ste_ = nullptr;
+    const ContextConfig* cd_ = nullptr;
+    std::optional<StreamConfig> ste_storage_;  // constructed only on a miss
+    std::optional<ContextConfig> cd_storage_;
     bool terminated_ = false;
     unsigned last_stage2_size_bits_ = 64;
     TranslationResult result_;
@@ -150,11 +154,11 @@ void Translator::configuration_error(ConfigOutcome outcome, const char* reason) 
     terminate(static_cast<EventType>(event_id(outcome)), record, reason);
 }
 
-bool Translator::fetch_ste(StreamConfig& ste) {
+bool Translator::fetch_ste() {
     if (caches_.config) {
         if (const StreamConfig* cached = caches_.config->find_ste(request_.stream_id)) {
             result_.ste_cache_hit = true;
-            ste = *cached;
+            ste_ = cached;
             return true;
         }
     }
@@ -191,9 +195,9 @@ bool Translator::fetch_ste(StreamConfig& ste) {
         configuration_error(decoded.outcome, decoded.reason);
         return false;
     }
-    ste = decoded.value;
+    ste_ = &ste_storage_.emplace(decoded.value);
     // Only valid, legal STEs are cached: an invalid one is fetched again on the next transaction.
-    if (caches_.config) caches_.config->fill_ste(request_.stream_id, ste);
+    if (caches_.config) caches_.config->fill_ste(request_.stream_id, *ste_);
     return true;
 }
 
@@ -201,7 +205,7 @@ bool Translator::read_configuration(std::uint64_t address, std::uint8_t* bytes, 
                                     bool& stage2_faulted) {
     stage2_faulted = false;
     std::uint64_t pa = address;
-    if (ste_.has_stage2()) {
+    if (ste_->has_stage2()) {
         const std::optional<std::uint64_t> translated = stage2(address, EventClass::CD, vmsa::Access{false, true, false});
         if (!translated) {
             stage2_faulted = true;
@@ -212,8 +216,8 @@ bool Translator::read_configuration(std::uint64_t address, std::uint8_t* bytes, 
     return read_structure(pa, bytes, length);
 }
 
-bool Translator::fetch_cd(ContextConfig& cd) {
-    const Decoded<CdLocation> location = locate_cd(ste_, env_.features, request_.substream_id);
+bool Translator::fetch_cd() {
+    const Decoded<CdLocation> location = locate_cd(*ste_, env_.features, request_.substream_id);
     if (!location.ok()) {
         configuration_error(location.outcome, location.reason);
         return false;
@@ -223,7 +227,7 @@ bool Translator::fetch_cd(ContextConfig& cd) {
     if (caches_.config) {
         if (const ContextConfig* cached = caches_.config->find_cd(key)) {
             result_.cd_cache_hit = true;
-            cd = *cached;
+            cd_ = cached;
             return true;
         }
     }
@@ -240,7 +244,7 @@ bool Translator::fetch_cd(ContextConfig& cd) {
             return false;
         }
         const Decoded<std::uint64_t> l2 =
-            locate_cd_in_level2(ste_, env_.features, load_le64(l1), location.value.substream);
+            locate_cd_in_level2(*ste_, env_.features, load_le64(l1), location.value.substream);
         if (!l2.ok()) {
             configuration_error(l2.outcome, l2.reason);
             return false;
@@ -256,20 +260,20 @@ bool Translator::fetch_cd(ContextConfig& cd) {
         return false;
     }
     const Decoded<ContextConfig> decoded =
-        decode_cd(load_words<8>(bytes), ste_, stream_world(ste_, env_.cr2_e2h), env_.features);
+        decode_cd(load_words<8>(bytes), *ste_, stream_world(*ste_, env_.cr2_e2h), env_.features);
     if (!decoded.ok()) {
         configuration_error(decoded.outcome, decoded.reason);
         return false;
     }
-    cd = decoded.value;
-    if (caches_.config) caches_.config->fill_cd(key, cd);
+    cd_ = &cd_storage_.emplace(decoded.value);
+    if (caches_.config) caches_.config->fill_cd(key, *cd_);
     return true;
 }
 
 std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass event_class,
                                                 const vmsa::Access& access) {
     PhysicalReader physical(*this);
-    const vmsa::WalkResult walk = vmsa::walk(ste_.stage2, ipa, physical);
+    const vmsa::WalkResult walk = vmsa::walk(ste_->stage2, ipa, physical);
     EventType fault = EventType::F_TRANSLATION;
     bool faulted = !walk.ok();
     if (faulted) {
@@ -279,7 +283,7 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
         faulted = true;
     }
     if (faulted) {
-        const bool record = fault == EventType::F_WALK_EABT || !is_translation_related(fault) || ste_.s2_r;
+        const bool record = fault == EventType::F_WALK_EABT || !is_translation_related(fault) || ste_->s2_r;
         terminate(fault, record);
         result_.event.s2 = true;
         result_.event.ipa = ipa;
@@ -296,15 +300,15 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
 }
 
 std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
-    const Decoded<TableSelection> table = select_translation_table(cd_, va);
+    const Decoded<TableSelection> table = select_translation_table(*cd_, va);
     if (!table.ok()) {
-        terminate(EventType::F_TRANSLATION, cd_.r, table.reason);
-        if (!cd_.a) result_.response = FaultResponse::raz_wi;
+        terminate(EventType::F_TRANSLATION, cd_->r, table.reason);
+        if (!cd_->a) result_.response = FaultResponse::raz_wi;
         return std::nullopt;
     }
     PhysicalReader physical(*this);
     NestedReader nested(*this);
-    vmsa::DescriptorReader& reader = ste_.has_stage2() ? static_cast<vmsa::DescriptorReader&>(nested) : physical;
+    vmsa::DescriptorReader& reader = ste_->has_stage2() ? static_cast<vmsa::DescriptorReader&>(nested) : physical;
     const vmsa::WalkResult walk = vmsa::walk(table.value.walk, table.value.walk_address, reader);
     if (walk.fault.type == vmsa::FaultType::stage2_fault) return std::nullopt;  // already terminated by stage 2
     EventType fault = EventType::F_TRANSLATION;
@@ -319,8 +323,8 @@ std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
     }
     if (faulted) {
         const bool translation_related = is_translation_related(fault);
-        terminate(fault, !translation_related || cd_.r);
-        if (translation_related && !cd_.a) result_.response = FaultResponse::raz_wi;
+        terminate(fault, !translation_related || cd_->r);
+        if (translation_related && !cd_->a) result_.response = FaultResponse::raz_wi;
         if (fault == EventType::F_WALK_EABT) result_.event.fetch_addr = walk.fault.descriptor_address;
         return std::nullopt;
     }
@@ -340,13 +344,13 @@ bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::u
     const vmsa::Access access{request_.write, request_.privileged, request_.instruction};
     if (stages != TlbStages::stage2 &&
         vmsa::check_access(vmsa::Stage::one, hit->stage1, access) != vmsa::FaultType::none) {
-        terminate(EventType::F_PERMISSION, cd_.r);
-        if (!cd_.a) result_.response = FaultResponse::raz_wi;
+        terminate(EventType::F_PERMISSION, cd_->r);
+        if (!cd_->a) result_.response = FaultResponse::raz_wi;
         return true;
     }
     if (stages != TlbStages::stage1 &&
         vmsa::check_access(vmsa::Stage::two, hit->stage2, access) != vmsa::FaultType::none) {
-        terminate(EventType::F_PERMISSION, ste_.s2_r);
+        terminate(EventType::F_PERMISSION, ste_->s2_r);
         result_.event.s2 = true;
         // Stage-2-only streams take the input address as the IPA.
         result_.event.ipa = stages == TlbStages::nested ? hit->ipa_base + offset : request_.address;
@@ -373,25 +377,25 @@ void Translator::fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t as
 TranslationResult Translator::run() {
     // The translation covers the smaller of the stage-1 and stage-2 pages or blocks it went through.
     result_.size_bits = 64;
-    if (!fetch_ste(ste_)) return result_;
+    if (!fetch_ste()) return result_;
     std::uint64_t address = request_.address;
-    if (ste_.mode == StreamMode::bypass) {
+    if (ste_->mode == StreamMode::bypass) {
         result_.kind = TranslationResult::Kind::translated;
         result_.output_address = address;
         result_.size_bits = 12;
         return result_;
     }
     bool stage1_active = false;
-    if (ste_.has_stage1()) {
-        stage1_active = fetch_cd(cd_);
+    if (ste_->has_stage1()) {
+        stage1_active = fetch_cd();
         if (terminated_) return result_;
     }
-    const TlbStages stages = stage1_active ? (ste_.has_stage2() ? TlbStages::nested : TlbStages::stage1)
+    const TlbStages stages = stage1_active ? (ste_->has_stage2() ? TlbStages::nested : TlbStages::stage1)
                                            : TlbStages::stage2;
     // Stage-1-only EL1 translations are tagged with S2VMID too when stage 2 is implemented.
-    const std::uint16_t vmid = env_.features.stage2 ? static_cast<std::uint16_t>(ste_.s2_vmid) : 0;
-    const std::uint32_t asid = stage1_active ? cd_.asid : 0;
-    const bool use_tlb = caches_.tlb && (stage1_active || ste_.has_stage2());
+    const std::uint16_t vmid = env_.features.stage2 ? static_cast<std::uint16_t>(ste_->s2_vmid) : 0;
+    const std::uint32_t asid = stage1_active ? cd_->asid : 0;
+    const bool use_tlb = caches_.tlb && (stage1_active || ste_->has_stage2());
     if (use_tlb && translate_from_tlb(stages, vmid, asid)) return result_;
 
     if (stage1_active) {
@@ -400,7 +404,7 @@ TranslationResult Translator::run() {
         address = *ipa;
     }
     ipa_ = address;
-    if (ste_.has_stage2()) {
+    if (ste_->has_stage2()) {
         const std::optional<std::uint64_t> pa =
             stage2(address, EventClass::IN, vmsa::Access{request_.write, request_.privileged, request_.instruction});
         if (!pa) {
