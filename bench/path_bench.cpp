@@ -63,6 +63,9 @@ void put64(SparseMemory& memory, std::uint64_t address, std::uint64_t value) {
 // STE 1 selects stage 1 with one CD (48-bit VA, 4 KiB granule, ASID 1). Encodings: SMMUv3 5.2, 5.4;
 // VMSAv8-64 table (0b11), page (0b11 | AF | AP = RW at any level).
 void put_smmu_structures(SparseMemory& memory) {
+    // Touch the traffic window first, so that no path pays for the memory's page allocation.
+    static const std::uint8_t zeros[0x1000] = {};
+    for (std::uint64_t offset = 0; offset < kWindow; offset += sizeof zeros) memory.store().write(offset, zeros, sizeof zeros);
     put64(memory, kTables, (kTables + 0x1000) | 0b11);
     put64(memory, kTables + 0x1000, (kTables + 0x2000) | 0b11);
     put64(memory, kTables + 0x2000, (kTables + 0x3000) | 0b11);

@@ -6,6 +6,7 @@
 // and nothing is filled, and the lookups are still counted so statistics stay comparable.
 #pragma once
 
+#include "models/common/bitfield.h"
 #include "models/common/random.h"
 
 #include <cstdint>
@@ -43,7 +44,8 @@ public:
     // `replacement_seed` seeds the random policy (ignored for LRU).
     explicit SetAssocCache(CacheGeometry geometry, std::uint64_t replacement_seed = 0, IndexFn index = IndexFn{})
         : geometry_(geometry), index_(std::move(index)), random_(replacement_seed),
-          lines_(static_cast<std::size_t>(geometry.sets) * geometry.ways) {}
+          lines_(static_cast<std::size_t>(geometry.sets) * geometry.ways),
+          set_mask_(is_power_of_two(geometry.sets) ? geometry.sets - 1 : 0) {}
 
     const CacheGeometry& geometry() const { return geometry_; }
     const CacheCounters& counters() const { return counters_; }
@@ -115,7 +117,11 @@ private:
         std::uint64_t last_use = 0;
     };
 
-    std::size_t set_of(const Key& key) const { return static_cast<std::size_t>(index_(key) % geometry_.sets); }
+    // A mask when the set count is a power of two (the usual case): the look-up path has no division.
+    std::size_t set_of(const Key& key) const {
+        const std::size_t index = static_cast<std::size_t>(index_(key));
+        return set_mask_ || geometry_.sets == 1 ? index & set_mask_ : index % geometry_.sets;
+    }
 
     Line* find(const Key& key) {
         if (!geometry_.is_enabled()) return nullptr;
@@ -146,6 +152,7 @@ private:
     std::vector<Line> lines_;
     CacheCounters counters_;
     std::uint64_t use_clock_ = 0;
+    std::size_t set_mask_;
 };
 
 }  // namespace iommu_vp

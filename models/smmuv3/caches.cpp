@@ -12,12 +12,14 @@ const TlbEntry* Tlb::lookup(std::uint16_t vmid, std::uint32_t asid, TlbStages st
     for (std::uint64_t sizes = sizes_present_; sizes != 0; sizes &= sizes - 1) {
         const unsigned size = static_cast<unsigned>(__builtin_ctzll(sizes));  // smallest size left
         TlbKey key{vmid, asid, stages, static_cast<std::uint8_t>(size), address >> size};
-        ++probes;
-        if (const TlbEntry* hit = cache_.lookup(key)) {
-            size_bits = size;
-            return hit;
+        if (stages == TlbStages::stage2 || has_asid_entries_) {
+            ++probes;
+            if (const TlbEntry* hit = cache_.lookup(key)) {
+                size_bits = size;
+                return hit;
+            }
         }
-        if (stages == TlbStages::stage2) continue;
+        if (stages == TlbStages::stage2 || !has_global_entries_) continue;
         key.asid = kGlobalAsid;
         ++probes;
         if (const TlbEntry* hit = cache_.lookup(key)) {
@@ -32,6 +34,7 @@ void Tlb::fill(std::uint16_t vmid, std::uint32_t asid, TlbStages stages, std::ui
                const TlbEntry& entry) {
     if (!cache_.geometry().is_enabled()) return;
     sizes_present_ |= std::uint64_t{1} << size_bits;
+    if (stages != TlbStages::stage2) (asid == kGlobalAsid ? has_global_entries_ : has_asid_entries_) = true;
     cache_.insert(TlbKey{vmid, asid, stages, static_cast<std::uint8_t>(size_bits), address >> size_bits}, entry);
 }
 

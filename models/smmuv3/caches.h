@@ -5,7 +5,8 @@
 // software that forgets an invalidation is served stale translations, as on hardware.
 //
 // TLB indexing with mixed page sizes: an entry is tagged by the page number at its own size; a
-// lookup probes once per size present in the TLB, smallest first (each probe is counted).
+// lookup probes once per size present in the TLB, smallest first, with the ASID and as a global
+// entry, skipping the kinds of entry never filled (each probe is counted).
 // Combined entries of nested streams hold the stage-1 and stage-2 permissions and the IPA page,
 // so a permission fault on a hit is reported at the right stage.
 // Does not model: walk caches for intermediate levels (a later change), ASID/VMID-less
@@ -83,6 +84,8 @@ public:
 private:
     SetAssocCache<TlbKey, TlbEntry, TlbKeyIndex> cache_;
     std::uint64_t sizes_present_ = 0;  // bit n: entries of 2^n bytes may be present
+    bool has_global_entries_ = false;  // stage-1 entries of global pages may be present
+    bool has_asid_entries_ = false;    // stage-1 entries tagged with an ASID may be present
 };
 
 class ConfigCache {

@@ -315,9 +315,14 @@ TEST(Smmuv3TranslateCached, MixedPageSizesProbeEachSizePresent) {
     const TranslationResult r = f.run(block_va + 8);
     ASSERT_TRUE(r.tlb_hit);
     EXPECT_EQ(r.output_address, 0x6000'0000ull + 0x1234 + 8);
-    // Sizes 4 KiB and 2 MiB present: at 4 KiB the ASID-tagged and the global probe miss; at 2 MiB
-    // the ASID-tagged probe misses and the global one (nG = 0) hits.
-    EXPECT_EQ(r.tlb_probes, 4u);
+    // Sizes 4 KiB and 2 MiB present, and only global entries (nG = 0) filled, so no ASID-tagged
+    // probe: at 4 KiB the global probe misses, at 2 MiB it hits.
+    EXPECT_EQ(r.tlb_probes, 2u);
+    // Once an ASID-tagged page is cached, each size is probed both ways: 2 + 2 probes to reach
+    // the 2 MiB global entry.
+    f.m.put64(kS1Tables + 0x3000 + 5 * 8, page(0x5000'0000, kApAnyRw | (1ull << 11)));
+    f.run(kVa + 0x1000);
+    EXPECT_EQ(f.run(block_va).tlb_probes, 4u);
 }
 
 TEST(Smmuv3TranslateCached, PermissionsAreCheckedOnAHit) {
