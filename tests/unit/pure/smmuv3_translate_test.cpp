@@ -183,6 +183,91 @@ TEST(Smmuv3Translate, Stage1PermissionFault) {
     EXPECT_FALSE(w.event.rnw);
 }
 
+struct Stage1Fixture {
+    Memory m;
+    Stage1Fixture() {
+        m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd));
+        m.put_words(kCd, cd_words());
+        put_stage1_tables(m);
+    }
+    TranslationResult run(std::uint64_t va = kVa) { return translate(request(3, va), environment(), m); }
+};
+
+TEST(Smmuv3Translate, OutputBeyondIpsIsAddressSizeFault) {
+    Stage1Fixture f;
+    std::array<std::uint64_t, 8> cd = cd_words();
+    cd[0] &= ~(7ull << 32);  // IPS = 0b000: 32 bits, and the page is at 0x4_5678_9000
+    f.m.put_words(kCd, cd);
+    const TranslationResult r = f.run();
+    EXPECT_EQ(r.event.type, EventType::F_ADDR_SIZE);
+    EXPECT_TRUE(r.record_event);
+}
+
+TEST(Smmuv3Translate, AccessFlagClearIsAccessFault) {
+    Stage1Fixture f;
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, kPage | 0b11 | kApAnyRw);  // AF = 0
+    EXPECT_EQ(f.run().event.type, EventType::F_ACCESS);
+}
+
+TEST(Smmuv3Translate, AbortedDescriptorFetchIsWalkEabtWithItsAddress) {
+    Stage1Fixture f;
+    f.m.abort_at(kS1Tables + 0x2000 + 3 * 8);  // the level-2 descriptor
+    const TranslationResult r = f.run();
+    EXPECT_EQ(r.event.type, EventType::F_WALK_EABT);
+    EXPECT_EQ(r.event.fetch_addr, kS1Tables + 0x2000 + 3 * 8);
+    EXPECT_TRUE(r.record_event);
+}
+
+// Substreams: S1CDMax = 2 (four CDs, a linear table of 64-byte CDs at kCd), S1DSS = 0b00 (a
+// transaction without a SubstreamID is terminated).
+struct SubstreamFixture {
+    Memory m;
+    SubstreamFixture() {
+        m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd | (2ull << 59)));
+        for (unsigned ssid = 0; ssid < 4; ++ssid) m.put_words(kCd + 64 * ssid, cd_words());
+        put_stage1_tables(m);
+    }
+    TranslationResult run(std::optional<std::uint32_t> ssid) {
+        TranslationRequest r = request(3, kVa);
+        r.substream_id = ssid;
+        return translate(r, environment(), m);
+    }
+};
+
+TEST(Smmuv3Translate, SubstreamSelectsItsCd) {
+    SubstreamFixture f;
+    const TranslationResult r = f.run(2u);
+    ASSERT_EQ(r.kind, TranslationResult::Kind::translated) << r.reason;
+    EXPECT_EQ(r.output_address, 0x4'5678'9abcull);
+}
+
+TEST(Smmuv3Translate, NoSubstreamWithS1dssTerminateIsStreamDisabled) {
+    SubstreamFixture f;
+    EXPECT_EQ(f.run(std::nullopt).event.type, EventType::F_STREAM_DISABLED);
+}
+
+TEST(Smmuv3Translate, SubstreamBeyondS1CdMaxIsBadSubstreamId) {
+    SubstreamFixture f;
+    const TranslationResult r = f.run(4u);
+    EXPECT_EQ(r.event.type, EventType::C_BAD_SUBSTREAMID);
+    EXPECT_TRUE(r.event.ssv);
+    EXPECT_EQ(r.event.substream_id, 4u);
+}
+
+TEST(Smmuv3Translate, InvalidCdIsBadCd) {
+    SubstreamFixture f;
+    f.m.put_words(kCd + 64 * 1, {});  // CD 1: V = 0
+    EXPECT_EQ(f.run(1u).event.type, EventType::C_BAD_CD);
+}
+
+TEST(Smmuv3Translate, AbortedCdFetchIsCdFetchWithItsAddress) {
+    SubstreamFixture f;
+    f.m.abort_at(kCd + 64 * 3);
+    const TranslationResult r = f.run(3u);
+    EXPECT_EQ(r.event.type, EventType::F_CD_FETCH);
+    EXPECT_EQ(r.event.fetch_addr, kCd + 64 * 3);
+}
+
 TEST(Smmuv3Translate, Stage2OnlyWithConcatenatedTables) {
     Memory m;
     m.put_words(kStreamTable + 4 * 64, ste_words(kConfigS2, 0, kStage2Dw2, kStage2Dw3));
