@@ -229,5 +229,45 @@ TEST_F(Smmuv3CommandQueueTest, GerrorMsiWhenConfigured) {
     EXPECT_EQ(gerror_edges.rising, 0u);  // an MSI instead of the wired line
 }
 
+// MSIs that abort (SMMUv3 7.5): GERROR bit 4 MSI_CMDQ_ABT_ERR, bit 7 MSI_GERROR_ABT_ERR. The
+// bench's memory ends at 1 MiB, so 0x20_0000 aborts.
+TEST_F(Smmuv3CommandQueueTest, AbortedSyncMsiIsMsiCmdqAbtErr) {
+    std::uint32_t gerror = 0, cons = 0;
+    Bench* bench_ptr = nullptr;
+    Bench bench(
+        [&](TestInitiator& cpu) {
+            put_command(*bench_ptr->memory, 0, sync_command(kCsIrq, 1), 0x20'0000);
+            enable_command_queue(cpu);
+            write32(cpu, CMDQ_PROD, 1);
+            cons = poll_cons(cpu, 1);
+            gerror = read32(cpu, GERROR);
+        },
+        idle);
+    bench_ptr = &bench;
+    sc_core::sc_start();
+    EXPECT_EQ(cons, 1u);  // the CMD_SYNC completed; only its MSI failed
+    EXPECT_EQ(gerror, 1u << 4);
+}
+
+TEST_F(Smmuv3CommandQueueTest, AbortedGerrorMsiIsMsiGerrorAbtErr) {
+    std::uint32_t gerror = 0;
+    Bench* bench_ptr = nullptr;
+    Bench bench(
+        [&](TestInitiator& cpu) {
+            put_command(*bench_ptr->memory, 0, 0xff, 0);  // illegal: CMDQ_ERR
+            write32(cpu, GERROR_IRQ_CFG0, 0x20'0000);
+            write32(cpu, IRQ_CTRL, kGerrorIrqEn);
+            while (read32(cpu, IRQ_CTRLACK) != kGerrorIrqEn) sc_core::wait(ns(10));
+            enable_command_queue(cpu);
+            write32(cpu, CMDQ_PROD, 1);
+            poll_cons(cpu, 1u << 24);
+            gerror = read32(cpu, GERROR);
+        },
+        idle);
+    bench_ptr = &bench;
+    sc_core::sc_start();
+    EXPECT_EQ(gerror, (1u << 0) | (1u << 7));
+}
+
 }  // namespace
 }  // namespace iommu_vp

@@ -62,10 +62,10 @@ void put_tables(SparseMemory& m) {
     put64(m, kTables + 0x3000 + 5 * 8, kNextPage | 0b11 | af_rw);
 }
 
-void enable_smmu(TestInitiator& cpu, bool evtq_irq = false) {
+void enable_smmu(TestInitiator& cpu, bool evtq_irq = false, std::uint64_t event_queue = kEventQueue) {
     write32(cpu, STRTAB_BASE, static_cast<std::uint32_t>(kStreamTable));
     write32(cpu, STRTAB_BASE_CFG, 4);  // linear, 16 StreamIDs
-    write32(cpu, EVTQ_BASE, static_cast<std::uint32_t>(kEventQueue | 3));  // 8 records
+    write32(cpu, EVTQ_BASE, static_cast<std::uint32_t>(event_queue | 3));  // 8 records
     if (evtq_irq) {
         write32(cpu, IRQ_CTRL, kEvtqIrqEn);
         while (read32(cpu, IRQ_CTRLACK) != kEvtqIrqEn) sc_core::wait(ns(10));
@@ -92,11 +92,13 @@ struct EnabledBench {
 
     EnabledBench(std::function<void(TestInitiator&)> device_body, bool evtq_irq = false,
                  std::function<void(TestInitiator&)> after_enable = idle,
-                 const std::function<void(Smmuv3Params&)>& adjust = {})
+                 const std::function<void(Smmuv3Params&)>& adjust = {},
+                 std::function<void(TestInitiator&)> before_enable = idle, std::uint64_t event_queue = kEventQueue)
         : bench(
-              [this, evtq_irq, after_enable](TestInitiator& cpu) {
+              [this, evtq_irq, after_enable, before_enable, event_queue](TestInitiator& cpu) {
                   put_tables(*self->memory);
-                  enable_smmu(cpu, evtq_irq);
+                  before_enable(cpu);
+                  enable_smmu(cpu, evtq_irq, event_queue);
                   enabled = true;
                   ready.notify();
                   after_enable(cpu);
@@ -262,6 +264,49 @@ TEST_F(Smmuv3TranslationTest, SimultaneousMissesQueueForASingleWalker) {
 
 TEST_F(Smmuv3TranslationTest, SimultaneousMissesWalkInParallelWithTwoWalkers) {
     EXPECT_EQ(walk_wait_with(2), 0u);
+}
+
+// Event-queue overflow and aborts (SMMUv3 7.4, 7.2): EVTQ_PROD.OVFLG is bit 31; GERROR bits:
+// EVTQ_ABT_ERR 2, MSI_EVTQ_ABT_ERR 5. The bench's memory ends at 1 MiB: addresses above abort.
+constexpr std::uint64_t kBeyondMemory = 0x20'0000;
+constexpr std::uint64_t EVTQ_IRQ_CFG0 = 0xb0;
+
+std::uint32_t gerror_after_faults(unsigned faults, std::function<void(TestInitiator&)> before_enable,
+                                  std::uint64_t event_queue, bool evtq_irq, std::uint32_t* evtq_prod = nullptr) {
+    std::uint32_t gerror = 0;
+    EnabledBench enabled(
+        [faults](TestInitiator& device) {
+            const MasterAttrs attrs = stream(7);  // STE 7 is all zeros: each access is C_BAD_STE
+            for (unsigned i = 0; i < faults; ++i) device.read(kVa, 4, sc_core::SC_ZERO_TIME, &attrs);
+        },
+        evtq_irq,
+        [&](TestInitiator& cpu) {
+            sc_core::wait(ns(1000));
+            gerror = read32(cpu, GERROR);
+            if (evtq_prod) *evtq_prod = read32(cpu, EVTQ_PROD);
+        },
+        {}, std::move(before_enable), event_queue);
+    sc_core::sc_start();
+    return gerror;
+}
+
+TEST_F(Smmuv3TranslationTest, FullEventQueueOverflowsOnce) {
+    std::uint32_t prod = 0;
+    // Eight records fill the queue (PROD index 0 with the wrap bit, bit 3, set); the ninth and
+    // tenth are lost, and OVFLG toggles once: the overflow is already showing for the tenth.
+    EXPECT_EQ(gerror_after_faults(10, idle, kEventQueue, false, &prod), 0u);
+    EXPECT_EQ(prod, 0x80000008u);
+}
+
+TEST_F(Smmuv3TranslationTest, AbortWritingTheEventQueueIsEvtqAbtErr) {
+    EXPECT_EQ(gerror_after_faults(1, idle, kBeyondMemory, false), 1u << 2);
+}
+
+TEST_F(Smmuv3TranslationTest, AbortedEventQueueMsiIsMsiEvtqAbtErr) {
+    const auto msi_beyond_memory = [](TestInitiator& cpu) {
+        write32(cpu, EVTQ_IRQ_CFG0, static_cast<std::uint32_t>(kBeyondMemory));
+    };
+    EXPECT_EQ(gerror_after_faults(1, msi_beyond_memory, kEventQueue, true), 1u << 5);
 }
 
 }  // namespace
