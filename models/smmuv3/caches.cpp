@@ -75,7 +75,7 @@ void Tlb::invalidate(const DecodedCommand& c) {
 }
 
 void ConfigCache::invalidate_streams(std::uint64_t first, std::uint64_t last) {
-    ste_.invalidate_if([&](const std::uint32_t& sid, const StreamConfig&) { return sid >= first && sid <= last; });
+    ste_.invalidate_if([&](const std::uint32_t& sid, const CachedStream&) { return sid >= first && sid <= last; });
     cd_.invalidate_if([&](const CdKey& k, const ContextConfig&) { return k.stream_id >= first && k.stream_id <= last; });
 }
 

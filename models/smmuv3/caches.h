@@ -15,6 +15,7 @@
 #pragma once
 
 #include "models/common/set_assoc_cache.h"
+#include "models/common/stats.h"
 #include "models/smmuv3/cd.h"
 #include "models/smmuv3/command.h"
 #include "models/smmuv3/ste.h"
@@ -58,6 +59,28 @@ struct TlbEntry {
     std::uint64_t ipa_base = 0;     // nested: the IPA of the page's first byte (for stage-2 faults)
 };
 
+// Per-stream statistics, held with the cached STE so that the hit path finds them without a
+// look-up. The counters belong to the model's statistics group.
+struct StreamStats {
+    Counter* translations = nullptr;
+    Counter* faults = nullptr;
+    Counter* tlb_hits = nullptr;
+    Counter* walks = nullptr;
+    Counter* descriptor_fetches = nullptr;
+};
+
+// Finds or creates a stream's statistics (called on configuration-cache misses only).
+class StreamStatsProvider {
+public:
+    virtual ~StreamStatsProvider() = default;
+    virtual StreamStats* stats_for(std::uint32_t stream_id) = 0;
+};
+
+struct CachedStream {
+    StreamConfig config;
+    StreamStats* stats = nullptr;
+};
+
 struct CacheGeometries {
     CacheGeometry ste{16, 4, ReplacementPolicy::lru};
     CacheGeometry cd{16, 4, ReplacementPolicy::lru};
@@ -93,8 +116,10 @@ public:
     ConfigCache(const CacheGeometries& geometries, std::uint64_t seed)
         : ste_(geometries.ste, seed), cd_(geometries.cd, seed + 1) {}
 
-    StreamConfig* find_ste(std::uint32_t stream_id) { return ste_.lookup(stream_id); }
-    void fill_ste(std::uint32_t stream_id, const StreamConfig& ste) { ste_.insert(stream_id, ste); }
+    CachedStream* find_ste(std::uint32_t stream_id) { return ste_.lookup(stream_id); }
+    void fill_ste(std::uint32_t stream_id, const StreamConfig& ste, StreamStats* stats) {
+        ste_.insert(stream_id, CachedStream{ste, stats});
+    }
     ContextConfig* find_cd(const CdKey& key) { return cd_.lookup(key); }
     void fill_cd(const CdKey& key, const ContextConfig& cd) { cd_.insert(key, cd); }
 
@@ -109,7 +134,7 @@ public:
 private:
     void invalidate_streams(std::uint64_t first, std::uint64_t last);
 
-    SetAssocCache<std::uint32_t, StreamConfig> ste_;
+    SetAssocCache<std::uint32_t, CachedStream> ste_;
     SetAssocCache<CdKey, ContextConfig, CdKeyIndex> cd_;
 };
 
@@ -117,6 +142,7 @@ private:
 struct TranslationCaches {
     ConfigCache* config = nullptr;
     Tlb* tlb = nullptr;
+    StreamStatsProvider* stream_stats = nullptr;
 };
 
 }  // namespace iommu_vp::smmuv3

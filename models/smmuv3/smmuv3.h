@@ -36,6 +36,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -77,7 +78,7 @@ struct Smmuv3Params {
     unsigned page_table_walkers = 4;
 };
 
-class Smmuv3 : public sc_core::sc_module, public StatsSource {
+class Smmuv3 : public sc_core::sc_module, public StatsSource, private smmuv3::StreamStatsProvider {
 public:
     tlm_utils::simple_target_socket<Smmuv3> regs;                  // programming interface
     using UpstreamSocket = tlm_utils::simple_target_socket_tagged<Smmuv3>;
@@ -140,6 +141,7 @@ private:
     unsigned int translate_debug(tlm::tlm_generic_payload& payload);
     void account_translation(const smmuv3::TranslationResult& result, const sc_core::sc_time& walk_started,
                              sc_core::sc_time& delay);
+    smmuv3::StreamStats* stats_for(std::uint32_t stream_id) override;
     // The SMMU-wide state translations depend on, rebuilt only after a write to a register it
     // comes from (the hit path does no register look-up by name).
     const smmuv3::TranslationEnvironment& translation_environment();
@@ -218,6 +220,7 @@ private:
     Counter& msis_sent_;
     std::array<Counter*, smmuv3::kCommandKindCount> commands_by_kind_{};
     LatencyHistogram& sync_latency_;
+    std::map<std::uint32_t, smmuv3::StreamStats> stream_stats_;  // by StreamID; found on STE misses only
 };
 
 }  // namespace iommu_vp

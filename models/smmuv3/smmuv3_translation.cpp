@@ -9,6 +9,7 @@
 #include "models/smmuv3/queue_pointers.h"
 
 #include <algorithm>
+#include <sstream>
 
 namespace iommu_vp {
 
@@ -96,7 +97,8 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         const sc_time walk_started = delay;
         PooledPayload payload(walk_payloads_);
         DownstreamReader reader(downstream, &delay, payload.get());
-        const TranslationResult result = translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_});
+        const TranslationResult result =
+            translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_, this});
         account_translation(result, walk_started, delay);
         translation_time += delay - walk_started;
         if (result.kind == TranslationResult::Kind::terminated) {
@@ -131,7 +133,31 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
     translation_latency_.record_ps(static_cast<std::uint64_t>(translation_time.value()));
 }
 
+StreamStats* Smmuv3::stats_for(std::uint32_t stream_id) {
+    auto [it, created] = stream_stats_.try_emplace(stream_id);
+    if (created) {
+        std::ostringstream name;
+        name << "stream_0x" << std::hex << stream_id;
+        StatsGroup& group = stats_.child("streams").child(name.str());
+        StreamStats& s = it->second;
+        s.translations = &group.counter("translations", "translations done (one per page a transaction touches)");
+        s.faults = &group.counter("faults", "transactions of this stream terminated by a fault");
+        s.tlb_hits = &group.counter("tlb_hits", "translations found in the TLB");
+        s.walks = &group.counter("walks", "translations that read from memory");
+        s.descriptor_fetches = &group.counter("descriptor_fetches", "STE, CD and descriptor reads");
+    }
+    return &it->second;
+}
+
 void Smmuv3::account_translation(const TranslationResult& result, const sc_time& walk_started, sc_time& delay) {
+    if (StreamStats* s = result.stream_stats) {
+        ++*(result.kind == TranslationResult::Kind::translated ? s->translations : s->faults);
+        if (result.tlb_hit) ++*s->tlb_hits;
+        if (result.descriptor_fetches) {
+            ++*s->walks;
+            s->descriptor_fetches->add(result.descriptor_fetches);
+        }
+    }
     const unsigned config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
     config_hits_.add(config_hits);
     config_misses_.add((result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u));

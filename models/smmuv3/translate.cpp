@@ -156,9 +156,10 @@ void Translator::configuration_error(ConfigOutcome outcome, const char* reason) 
 
 bool Translator::fetch_ste() {
     if (caches_.config) {
-        if (const StreamConfig* cached = caches_.config->find_ste(request_.stream_id)) {
+        if (const CachedStream* cached = caches_.config->find_ste(request_.stream_id)) {
             result_.ste_cache_hit = true;
-            ste_ = cached;
+            result_.stream_stats = cached->stats;
+            ste_ = &cached->config;
             return true;
         }
     }
@@ -196,8 +197,9 @@ bool Translator::fetch_ste() {
         return false;
     }
     ste_ = &ste_storage_.emplace(decoded.value);
+    if (caches_.stream_stats) result_.stream_stats = caches_.stream_stats->stats_for(request_.stream_id);
     // Only valid, legal STEs are cached: an invalid one is fetched again on the next transaction.
-    if (caches_.config) caches_.config->fill_ste(request_.stream_id, *ste_);
+    if (caches_.config) caches_.config->fill_ste(request_.stream_id, *ste_, result_.stream_stats);
     return true;
 }
 

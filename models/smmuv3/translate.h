@@ -67,6 +67,7 @@ struct TranslationResult {
     bool cd_cache_hit = false;
     bool ste_fetched = false;                // read from memory (a miss, or no configuration cache)
     bool cd_fetched = false;
+    StreamStats* stream_stats = nullptr;     // the stream's statistics, once its STE is known
     bool tlb_looked_up = false;              // the TLB was consulted (an empty TLB takes no probe)
     bool tlb_hit = false;
     unsigned tlb_probes = 0;

@@ -112,6 +112,12 @@ struct EnabledBench {
     }
 };
 
+const StatsGroup* child_group(const StatsGroup& group, const std::string& name) {
+    for (const StatsGroup& child : group.children())
+        if (child.name() == name) return &child;
+    return nullptr;
+}
+
 class Smmuv3TranslationTest : public iommu_vp::testing::ScTest {};
 
 TEST_F(Smmuv3TranslationTest, WritesLandAtTheTranslatedAddressAndSplitAtPages) {
@@ -129,6 +135,15 @@ TEST_F(Smmuv3TranslationTest, WritesLandAtTheTranslatedAddressAndSplitAtPages) {
     EXPECT_EQ(straddling, tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(get64(*bench.memory, kPage + 0xff8) >> 32, 0x08070605u);
     EXPECT_EQ(get64(*bench.memory, kNextPage) & 0xffffffffu, 0x0c0b0a09u);
+    // Per-stream statistics: the write at kVa + 0x10 walked; the straddling write was translated
+    // twice, a TLB hit on the first page and a walk for the second.
+    const StatsGroup* streams = child_group(bench.smmu->stats(), "streams");
+    ASSERT_NE(streams, nullptr);
+    const StatsGroup* s3 = child_group(*streams, "stream_0x3");
+    ASSERT_NE(s3, nullptr);
+    EXPECT_EQ(s3->find_counter("translations")->value, 3u);  // one per page translated
+    EXPECT_EQ(s3->find_counter("tlb_hits")->value, 1u);
+    EXPECT_EQ(s3->find_counter("walks")->value, 2u);
 }
 
 TEST_F(Smmuv3TranslationTest, FaultIsTerminatedAndRecordedWithEveryField) {
