@@ -1,0 +1,263 @@
+#include "platform/tables/smmuv3_tables.h"
+
+#include <map>
+#include <sstream>
+
+namespace iommu_vp::platform {
+namespace {
+
+// --- Encodings (the builder's own; see the header) -------------------------------------------
+
+// SMMUv3 register offsets (SMMUv3 6.3) and the values written to them.
+constexpr std::uint64_t kCr0 = 0x20, kCr1 = 0x28, kCr2 = 0x2c, kStrtabBase = 0x80, kStrtabBaseCfg = 0x88,
+                        kCmdqBase = 0x90, kEvtqBase = 0xa0;
+constexpr std::uint32_t kCr0SmmuEn = 1u << 0, kCr0EvtqEn = 1u << 2, kCr0CmdqEn = 1u << 3;
+// CR1: queue and table accesses write-back cacheable (IC = OC = 0b01), inner shareable (SH = 0b11).
+constexpr std::uint32_t kCr1WriteBackInnerShareable = 0x1 | (0x1 << 2) | (0x3 << 4) | (0x1 << 6) | (0x1 << 8) | (0x3 << 10);
+constexpr std::uint32_t kCr2RecordInvalidSidPrivateTlb = (1u << 1) | (1u << 2);  // RECINVSID, PTM
+constexpr unsigned kEventQueueLog2 = 7;    // 128 records of 32 bytes
+constexpr unsigned kCommandQueueLog2 = 6;  // 64 commands of 16 bytes
+
+// STE (SMMUv3 5.2): word 0 V [0], Config [3:1], S1ContextPtr [51:6]; word 1 S1CIR [3:2], S1COR
+// [5:4], S1CSH [7:6], SHCFG [45:44]; word 2 S2VMID [15:0], S2T0SZ [37:32], S2SL0 [39:38], S2IR0
+// [41:40], S2OR0 [43:42], S2SH0 [45:44], S2TG [47:46], S2PS [50:48], S2AA64 [51], S2R [58];
+// word 3 S2TTB [51:4].
+constexpr std::uint64_t kSteValid = 1;
+constexpr std::uint64_t kSteConfigAbort = 0b000ull << 1, kSteConfigBypass = 0b100ull << 1,
+                        kSteConfigStage1 = 0b101ull << 1, kSteConfigStage2 = 0b110ull << 1;
+constexpr std::uint64_t kSteS1WriteBackInnerShareable = (0b01ull << 2) | (0b01ull << 4) | (0b11ull << 6);
+constexpr std::uint64_t kSteShcfgIncoming = 0b01ull << 44;
+
+// CD (SMMUv3 5.4): T0SZ [5:0], TG0 [7:6] (0 = 4 KiB), IRGN0 [9:8], ORGN0 [11:10], SH0 [13:12],
+// EPD1 [30], V [31], IPS [34:32], AA64 [41], R [45], A [46], ASET [47], ASID [63:48]; word 1 TTB0
+// [51:4]; word 3 MAIR.
+constexpr std::uint64_t kCdWord0Fixed = 16u /* T0SZ: 48-bit VA */ | (0b01ull << 8) | (0b01ull << 10) |
+                                        (0b11ull << 12) | (1ull << 30) | (1ull << 31) | (1ull << 41) |
+                                        (1ull << 45) | (1ull << 46) | (1ull << 47);
+constexpr std::uint64_t kMairNormalWriteBack = 0xff;  // attribute 0: Normal, write-back
+
+// VMSAv8-64 descriptors (Arm ARM D8.3), 4 KiB granule: table and page 0b11, block 0b01; AF [10];
+// stage 1 AttrIndx [4:2], AP [7:6] (0b01 RW at any level, 0b11 RO), SH [9:8], nG [11]; stage 2
+// MemAttr [5:2] (0b1111 Normal write-back), S2AP [7:6] (0b11 RW, 0b01 RO), SH [9:8].
+constexpr std::uint64_t kTable = 0b11, kPage = 0b11, kBlock = 0b01;
+constexpr std::uint64_t kAccessFlag = 1ull << 10, kInnerShareable = 0b11ull << 8;
+constexpr std::uint64_t kStage1ReadWrite = 0b01ull << 6, kStage1ReadOnly = 0b11ull << 6, kNotGlobal = 1ull << 11;
+constexpr std::uint64_t kStage2Normal = 0b1111ull << 2, kStage2ReadWrite = 0b11ull << 6, kStage2ReadOnly = 0b01ull << 6;
+constexpr std::uint64_t kAddressBits47To12 = ((1ull << 48) - 1) & ~0xfffull;
+
+constexpr unsigned kGranuleBits = 12;
+constexpr unsigned kInputBits = 48;
+constexpr std::uint64_t kTableBytes = 4096;
+
+unsigned level_shift(unsigned level) { return kGranuleBits + 9 * (3 - level); }
+
+// IPS / S2PS / OAS encodings (SMMUv3 6.3.6).
+int address_size_code(unsigned bits) {
+    switch (bits) {
+    case 32: return 0;
+    case 36: return 1;
+    case 40: return 2;
+    case 42: return 3;
+    case 44: return 4;
+    case 48: return 5;
+    case 52: return 6;
+    default: return -1;
+    }
+}
+
+std::string hex(std::uint64_t v) {
+    std::ostringstream os;
+    os << "0x" << std::hex << v;
+    return os.str();
+}
+
+// --- Building ---------------------------------------------------------------------------------
+
+class Builder {
+public:
+    explicit Builder(const TablesSpec& spec) : spec_(spec), next_(spec.region_base) {}
+
+    BuiltTables build();
+
+private:
+    std::uint64_t allocate(std::uint64_t bytes, std::uint64_t alignment);
+    void put64(std::uint64_t address, std::uint64_t value);
+    std::uint64_t get64(std::uint64_t address) const;
+    void map(std::uint64_t root, const TableMapping& m, bool stage2, const std::string& where);
+    std::uint64_t leaf(std::uint64_t output, bool writable, bool stage2, unsigned level) const;
+    void fail(const std::string& message) {
+        if (error_.empty()) error_ = message;
+    }
+
+    const TablesSpec& spec_;
+    std::uint64_t next_;
+    std::map<std::uint64_t, std::vector<std::uint8_t>> blocks_;  // allocated structures by address
+    std::string error_;
+};
+
+std::uint64_t Builder::allocate(std::uint64_t bytes, std::uint64_t alignment) {
+    const std::uint64_t address = (next_ + alignment - 1) & ~(alignment - 1);
+    if (address + bytes > spec_.region_base + spec_.region_size) {
+        fail("the tables need more than the " + hex(spec_.region_size) + " bytes of their region");
+        return spec_.region_base;
+    }
+    next_ = address + bytes;
+    blocks_[address].assign(bytes, 0);
+    return address;
+}
+
+void Builder::put64(std::uint64_t address, std::uint64_t value) {
+    auto it = blocks_.upper_bound(address);
+    if (it == blocks_.begin()) return;
+    --it;
+    std::vector<std::uint8_t>& bytes = it->second;
+    const std::uint64_t offset = address - it->first;
+    if (offset + 8 > bytes.size()) return;
+    for (unsigned i = 0; i < 8; ++i) bytes[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+std::uint64_t Builder::get64(std::uint64_t address) const {
+    auto it = blocks_.upper_bound(address);
+    if (it == blocks_.begin()) return 0;
+    --it;
+    const std::uint64_t offset = address - it->first;
+    if (offset + 8 > it->second.size()) return 0;
+    std::uint64_t value = 0;
+    for (unsigned i = 8; i-- > 0;) value = (value << 8) | it->second[offset + i];
+    return value;
+}
+
+std::uint64_t Builder::leaf(std::uint64_t output, bool writable, bool stage2, unsigned level) const {
+    const std::uint64_t type = level == 3 ? kPage : kBlock;
+    const std::uint64_t attributes =
+        stage2 ? kStage2Normal | (writable ? kStage2ReadWrite : kStage2ReadOnly)
+               : (writable ? kStage1ReadWrite : kStage1ReadOnly) | kNotGlobal;  // AttrIndx 0
+    return (output & kAddressBits47To12) | type | kAccessFlag | kInnerShareable | attributes;
+}
+
+void Builder::map(std::uint64_t root, const TableMapping& m, bool stage2, const std::string& where) {
+    const std::uint64_t page_mask = (1ull << kGranuleBits) - 1;
+    if ((m.input | m.output | m.size) & page_mask) {
+        fail(where + ": input, output and size must be multiples of 4 KiB");
+        return;
+    }
+    if (m.size == 0 || m.input + m.size > (1ull << kInputBits) || m.input + m.size < m.input) {
+        fail(where + ": the input range must be non-empty and within 48 bits");
+        return;
+    }
+    if (m.output + m.size > (1ull << spec_.output_bits)) {
+        fail(where + ": the output range exceeds the SMMU's " + std::to_string(spec_.output_bits) + "-bit output size");
+        return;
+    }
+    for (std::uint64_t done = 0; done < m.size;) {
+        const std::uint64_t input = m.input + done, output = m.output + done, left = m.size - done;
+        // The largest block both addresses are aligned to and the mapping still covers.
+        unsigned level = 3;
+        for (unsigned l : {1u, 2u}) {
+            const std::uint64_t block = 1ull << level_shift(l);
+            if (((input | output) & (block - 1)) == 0 && left >= block) {
+                level = l;
+                break;
+            }
+        }
+        std::uint64_t table = root;
+        for (unsigned l = 0; l < level; ++l) {
+            const std::uint64_t entry = table + 8 * ((input >> level_shift(l)) & 0x1ff);
+            const std::uint64_t descriptor = get64(entry);
+            if (descriptor == 0) {
+                const std::uint64_t next = allocate(kTableBytes, kTableBytes);
+                put64(entry, next | kTable);
+                table = next;
+            } else if ((descriptor & 0b11) == kTable) {
+                table = descriptor & kAddressBits47To12;
+            } else {
+                fail(where + ": overlaps another mapping at input " + hex(input));
+                return;
+            }
+        }
+        const std::uint64_t entry = table + 8 * ((input >> level_shift(level)) & 0x1ff);
+        if (get64(entry) != 0) {
+            fail(where + ": overlaps another mapping at input " + hex(input));
+            return;
+        }
+        put64(entry, leaf(output, m.writable, stage2, level));
+        done += 1ull << level_shift(level);
+    }
+}
+
+BuiltTables Builder::build() {
+    BuiltTables out;
+    const int oas = address_size_code(spec_.output_bits);
+    if (oas < 0) {
+        out.error = "output size " + std::to_string(spec_.output_bits) + " is not an SMMUv3 size";
+        return out;
+    }
+    std::uint32_t max_sid = 0;
+    for (const TableStream& s : spec_.streams) max_sid = std::max(max_sid, s.stream_id);
+    unsigned log2_streams = 0;
+    while ((std::uint64_t{1} << log2_streams) <= max_sid) ++log2_streams;
+    const std::uint64_t stream_table_bytes = std::uint64_t{64} << log2_streams;
+    const std::uint64_t stream_table = allocate(stream_table_bytes, stream_table_bytes);
+    const std::uint64_t event_queue = allocate(std::uint64_t{32} << kEventQueueLog2, std::uint64_t{32} << kEventQueueLog2);
+    const std::uint64_t command_queue =
+        allocate(std::uint64_t{16} << kCommandQueueLog2, std::uint64_t{16} << kCommandQueueLog2);
+
+    for (const TableStream& s : spec_.streams) {
+        const std::uint64_t ste = stream_table + 64 * std::uint64_t{s.stream_id};
+        if (get64(ste) != 0) fail("stream '" + s.name + "': StreamID " + hex(s.stream_id) + " is given twice");
+        const std::string where = "stream '" + s.name + "'";
+        switch (s.translation) {
+        case StreamTranslation::abort:
+            put64(ste, kSteValid | kSteConfigAbort);
+            break;
+        case StreamTranslation::bypass:
+            put64(ste, kSteValid | kSteConfigBypass);
+            put64(ste + 8, kSteShcfgIncoming);
+            break;
+        case StreamTranslation::stage1: {
+            const std::uint64_t cd = allocate(64, 64);
+            const std::uint64_t root = allocate(kTableBytes, kTableBytes);
+            put64(ste, kSteValid | kSteConfigStage1 | (cd & ((1ull << 52) - 1) & ~0x3full));
+            put64(ste + 8, kSteS1WriteBackInnerShareable);
+            put64(cd, kCdWord0Fixed | (std::uint64_t(oas) << 32) | (std::uint64_t{s.asid} << 48));
+            put64(cd + 8, root);
+            put64(cd + 24, kMairNormalWriteBack);
+            for (std::size_t i = 0; i < s.mappings.size(); ++i) map(root, s.mappings[i], false, where);
+            break;
+        }
+        case StreamTranslation::stage2: {
+            const std::uint64_t root = allocate(kTableBytes, kTableBytes);
+            put64(ste, kSteValid | kSteConfigStage2);
+            // 48-bit IPA (S2T0SZ 16) from level 0 (S2SL0 0b10), write-back inner-shareable walks.
+            put64(ste + 16, std::uint64_t{s.vmid} | (16ull << 32) | (0b10ull << 38) | (0b01ull << 40) |
+                                (0b01ull << 42) | (0b11ull << 44) | (std::uint64_t(oas) << 48) | (1ull << 51) |
+                                (1ull << 58));
+            put64(ste + 24, root);
+            for (std::size_t i = 0; i < s.mappings.size(); ++i) map(root, s.mappings[i], true, where);
+            break;
+        }
+        }
+    }
+    if (!error_.empty()) {
+        out.error = error_;
+        return out;
+    }
+    for (auto& [address, bytes] : blocks_) out.memory.push_back(MemoryBlock{address, std::move(bytes)});
+    out.registers = {
+        {kStrtabBase, 8, stream_table},
+        {kStrtabBaseCfg, 4, log2_streams},  // FMT 0: linear
+        {kCmdqBase, 8, command_queue | kCommandQueueLog2},
+        {kEvtqBase, 8, event_queue | kEventQueueLog2},
+        {kCr1, 4, kCr1WriteBackInnerShareable},
+        {kCr2, 4, kCr2RecordInvalidSidPrivateTlb},
+    };
+    out.cr0 = kCr0SmmuEn | kCr0EvtqEn | kCr0CmdqEn;
+    out.registers.push_back({kCr0, 4, out.cr0});
+    return out;
+}
+
+}  // namespace
+
+BuiltTables build_smmuv3_tables(const TablesSpec& spec) { return Builder(spec).build(); }
+
+}  // namespace iommu_vp::platform
