@@ -100,6 +100,45 @@ SchemaNode cache_key(std::string key, std::uint64_t sets, std::uint64_t ways, co
                    });
 }
 
+SchemaNode smmuv3_tables_schema() {
+    SchemaNode region = size_key("region_base", 0, 0, kAddressMax,
+                                 "physical memory the builder fills with the SMMU's structures; none: the SMMU "
+                                 "is left out of reset for software or a script to program");
+    region.nullable = true;
+    region.default_value = nullptr;
+    SchemaNode input = size_key("input", 0, 0, kAddressMax, "first input address (VA for stage 1, IPA for stage 2)");
+    input.required = true;
+    input.example = 0;
+    SchemaNode output = size_key("output", 0, 0, kAddressMax, "first physical address");
+    output.required = true;
+    output.example = 0x8000'0000u;
+    SchemaNode size = size_key("size", 0, 0x1000, kAddressMax, "bytes mapped (a multiple of 4 KiB)");
+    size.required = true;
+    size.example = 0x10'0000u;
+    return map_key(
+        "tables", "structures built before the run, as a driver would leave them (platform/tables)",
+        {
+            region,
+            size_key("region_size", 16u << 20, 0x4000, kAddressMax, "bytes of the region",
+                     "room for the queues and a few streams' page tables"),
+            named_map_key(
+                "streams", "streams to configure, by name", "s0",
+                map_key("", "one stream",
+                        {
+                            integer_key("stream_id", 0, 0, 0xffff, "StreamID"),
+                            choice_key("translation", "stage1", {"bypass", "abort", "stage1", "stage2"},
+                                       "what the STE does: pass through, abort, translate at stage 1 (one CD, "
+                                       "4 KiB granule, 48-bit VA) or at stage 2 (48-bit IPA)"),
+                            integer_key("asid", 1, 0, 0xffff, "ASID of the CD (stage 1)"),
+                            integer_key("vmid", 1, 0, 0xffff, "VMID of the STE (stage 2)"),
+                            named_map_key("mappings", "address ranges the stream's tables map, by name", "m0",
+                                          map_key("", "one mapping",
+                                                  {input, output, size,
+                                                   boolean_key("writable", true, "writes are permitted")})),
+                        })),
+        });
+}
+
 SchemaNode smmuv3_schema() {
     SchemaNode base = size_key("base", 0, 0, kAddressMax,
                                "system address of the 128 KiB register window (page 0, then page 1 at +0x10000)");
@@ -153,6 +192,7 @@ SchemaNode smmuv3_schema() {
                     cache_key("tlb", 64, 4, "the TLB of complete translations"),
                     cache_key("ste_cache", 16, 4, "the configuration cache's STEs"),
                     cache_key("cd_cache", 16, 4, "the configuration cache's CDs"),
+                    smmuv3_tables_schema(),
                     irq_line_key("evtq_irq_line", "interrupt-controller line of the event-queue interrupt"),
                     irq_line_key("gerror_irq_line", "interrupt-controller line of the global-error interrupt"),
                     irq_line_key("cmd_sync_irq_line", "interrupt-controller line of the CMD_SYNC interrupt"),

@@ -2,6 +2,7 @@
 
 #include "models/smmuv3/registers.h"
 #include "platform/io/trace_file.h"
+#include "platform/tables/smmuv3_tables_config.h"
 
 #include <algorithm>
 #include <sstream>
@@ -63,6 +64,20 @@ void check_smmuv3(LoadResult& result, std::vector<std::pair<std::uint64_t, std::
         result.errors.push_back({result.config.location_of(path + ".oas_bits"),
                                  "value " + std::to_string(oas) +
                                      " is not an SMMUv3 output size (allowed: 32, 36, 40, 42, 44, 48, 52)"});
+    // Tables: inside one memory, and buildable (the builder reports what it cannot do).
+    if (const std::optional<TablesSpec> tables = smmuv3_tables_spec(smmu)) {
+        bool inside_memory = false;
+        for (const auto& [memory_name, memory] : result.config.effective["memories"].items()) {
+            const std::uint64_t base = memory["base"], size = memory["size"];
+            inside_memory |= tables->region_base >= base && tables->region_size <= size &&
+                             tables->region_base - base <= size - tables->region_size;
+        }
+        if (!inside_memory)
+            result.errors.push_back({result.config.location_of(path + ".tables.region_base"),
+                                     "the tables' region does not lie inside one memory"});
+        else if (const BuiltTables built = build_smmuv3_tables(*tables); !built.error.empty())
+            result.errors.push_back({result.config.location_of(path + ".tables"), built.error});
+    }
     const std::uint64_t line_count = result.config.effective["interrupts"]["lines"];
     for (const char* key : {"evtq_irq_line", "gerror_irq_line", "cmd_sync_irq_line"}) {
         if (smmu[key].is_null()) continue;

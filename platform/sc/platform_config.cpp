@@ -1,6 +1,7 @@
 #include "platform/sc/platform_config.h"
 
 #include "models/common/random.h"
+#include "platform/tables/smmuv3_tables_config.h"
 
 namespace iommu_vp::platform {
 
@@ -70,6 +71,7 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     smmu.evtq_irq_line = irq_line(s["evtq_irq_line"]);
     smmu.gerror_irq_line = irq_line(s["gerror_irq_line"]);
     smmu.cmd_sync_irq_line = irq_line(s["cmd_sync_irq_line"]);
+    if (const std::optional<TablesSpec> spec = smmuv3_tables_spec(s)) smmu.tables = build_smmuv3_tables(*spec);
     return smmu;
 }
 

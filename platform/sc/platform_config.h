@@ -8,6 +8,7 @@
 #include "models/memory/sparse_memory.h"
 #include "models/smmuv3/smmuv3.h"
 #include "platform/config/config_loader.h"
+#include "platform/tables/smmuv3_tables.h"
 
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ struct Smmuv3Config {
     int evtq_irq_line = -1;
     int gerror_irq_line = -1;
     int cmd_sync_irq_line = -1;
+    // Structures and register writes to apply before the run (tables: section), if any.
+    std::optional<BuiltTables> tables;
 };
 
 struct InterruptConfig {

@@ -12,21 +12,66 @@
 namespace iommu_vp::platform {
 namespace {
 
-// Runs the pre-script, releases the masters, runs the script, waits for the traffic, stops.
+// The SMMU set-up a `tables:` section asks for, as script commands: structures written to memory
+// (debug writes), the registers, and a poll for the enables' acknowledgement.
+std::vector<ScriptCommand> table_setup(const PlatformConfig& config) {
+    std::vector<ScriptCommand> commands;
+    auto add = [&](ScriptCommand c, const std::string& smmu, std::string text) {
+        c.location = "smmuv3." + smmu + ".tables";
+        c.text = std::move(text);
+        commands.push_back(std::move(c));
+    };
+    for (const Smmuv3Config& smmu : config.smmus) {
+        if (!smmu.tables) continue;
+        for (const MemoryBlock& block : smmu.tables->memory) {
+            ScriptCommand c;
+            c.verb = ScriptVerb::memwrite;
+            c.address = block.address;
+            c.bytes = block.bytes;
+            add(std::move(c), smmu.name, "structures");
+        }
+        for (const RegisterWriteOp& w : smmu.tables->registers) {
+            ScriptCommand c;
+            c.verb = w.width_bytes == 8 ? ScriptVerb::write64 : ScriptVerb::write32;
+            c.address = smmu.base + w.offset;
+            c.value = w.value;
+            add(std::move(c), smmu.name, "register write");
+        }
+        ScriptCommand poll;
+        poll.verb = ScriptVerb::poll32;
+        poll.address = smmu.base + 0x24;  // CR0ACK
+        poll.mask = smmu.tables->cr0;
+        poll.value = smmu.tables->cr0;
+        poll.time_ns = 1e6;
+        add(std::move(poll), smmu.name, "poll CR0ACK");
+    }
+    return commands;
+}
+
+// Applies the tables' set-up, runs the pre-script, releases the masters, runs the script, waits
+// for the traffic, stops.
 class RunController : public sc_core::sc_module {
 public:
     SC_HAS_PROCESS(RunController);
     RunController(sc_core::sc_module_name name, Platform& platform, std::ostream& out,
                   const std::vector<ScriptCommand>& pre_script, const std::vector<ScriptCommand>& script)
-        : sc_module(name), runner_(platform, out), platform_(platform), pre_script_(pre_script), script_(script) {
+        : sc_module(name),
+          runner_(platform, out),
+          setup_runner_(platform, silent_),
+          platform_(platform),
+          setup_(table_setup(platform.config())),
+          pre_script_(pre_script),
+          script_(script) {
         SC_THREAD(control);
     }
 
     const ScriptRunner& runner() const { return runner_; }
+    const ScriptRunner& setup_runner() const { return setup_runner_; }
     bool finished() const { return finished_; }
 
 private:
     void control() {
+        setup_runner_.run(setup_);  // quiet: its lines would drown the user's
         runner_.run(pre_script_);
         platform_.release_masters();
         runner_.run(script_);
@@ -35,8 +80,11 @@ private:
         sc_core::sc_stop();
     }
 
+    std::ostream silent_{nullptr};
     ScriptRunner runner_;
+    ScriptRunner setup_runner_;
     Platform& platform_;
+    const std::vector<ScriptCommand> setup_;
     const std::vector<ScriptCommand>& pre_script_;
     const std::vector<ScriptCommand>& script_;
     bool finished_ = false;
@@ -101,7 +149,9 @@ int run_platform(const RunOptions& options, std::ostream& out, std::ostream& err
     summary.effective_config = loaded.config.effective;
     summary.simulated_time = sc_core::sc_time_stamp();
     summary.script_commands = controller.runner().commands_run();
-    summary.script_failures = controller.runner().failures();
+    summary.script_failures = controller.setup_runner().failures();
+    summary.script_failures.insert(summary.script_failures.end(), controller.runner().failures().begin(),
+                                   controller.runner().failures().end());
 
     if (json) json << stats_json(platform, summary).dump(2) << '\n';
     if (!options.quiet) print_summary(out, platform, summary);

@@ -164,6 +164,30 @@ TEST(ConfigLoader, Smmuv3InterruptLinesMustExistAndNotBeShared) {
     EXPECT_THAT(shared.errors[0].message, HasSubstr("line 5 is already driven by smmuv3.smmu0.evtq_irq_line"));
 }
 
+TEST(ConfigLoader, Smmuv3TablesMustFitTheirRegionInsideAMemory) {
+    const LoadResult outside = load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.tables.region_base=0x10000000"});
+    ASSERT_EQ(outside.errors.size(), 1u);
+    EXPECT_EQ(outside.errors[0].message, "the tables' region does not lie inside one memory");
+    // Queues (5 KiB) and four levels of tables for one stream (16 KiB and more) exceed 16 KiB.
+    const std::string with_stream = "memories:\n"
+                                    "  ram: {base: 0x80000000, size: 1MiB}\n"
+                                    "smmuv3:\n"
+                                    "  smmu0:\n"
+                                    "    base: 0x09050000\n"
+                                    "    tables:\n"
+                                    "      region_base: 0x80080000\n"
+                                    "      region_size: 0x4000\n"
+                                    "      streams:\n"
+                                    "        s0:\n"
+                                    "          mappings:\n"
+                                    "            m0: {input: 0, output: 0x80000000, size: 0x1000}\n"
+                                    "masters:\n"
+                                    "  dma0: {base: 0x80000000, port: smmu0}\n";
+    const LoadResult too_small = load_config_text(with_stream, "s.yaml", {});
+    ASSERT_EQ(too_small.errors.size(), 1u) << (too_small.errors.empty() ? "" : too_small.errors[0].to_string());
+    EXPECT_THAT(too_small.errors[0].message, HasSubstr("need more than the 0x4000 bytes of their region"));
+}
+
 TEST(ConfigLoader, Smmuv3RegistersMayNotOverlapMemory) {
     const LoadResult r = load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.base=0x800f0000"});
     ASSERT_EQ(r.errors.size(), 1u);
