@@ -4,8 +4,8 @@
 //   direct        master -> router -> memory through b_transport (the baseline)
 //   DMI           the same master path with direct memory pointers (for reference)
 //   SMMUv3 hit    master -> SMMUv3 (stage 1, TLB and configuration cache warm) -> router -> memory
-//   SMMUv3 walk   the same with the TLB disabled: every transaction walks four levels
-//                 (the configuration cache stays on, so the STE and CD are not refetched)
+//   SMMUv3 walk   the same with the TLB and the walk cache disabled: every transaction walks all
+//                 four levels (the configuration cache stays on, so the STE and CD are not refetched)
 //
 // The masters are released one after another; each figure is transactions per host second.
 //
@@ -97,6 +97,7 @@ struct Bench : sc_core::sc_module {
         smmu_hit = std::make_unique<Smmuv3>("smmu_hit", hit);
         Smmuv3Params walk;
         walk.caches.tlb = CacheGeometry{0, 0, ReplacementPolicy::lru};
+        walk.caches.walk = CacheGeometry{0, 0, ReplacementPolicy::lru};
         smmu_walk = std::make_unique<Smmuv3>("smmu_walk", walk);
         sc_core::sc_signal<bool>* line = idle_lines;
         for (Smmuv3* smmu : {smmu_hit.get(), smmu_walk.get()}) {

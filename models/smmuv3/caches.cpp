@@ -108,4 +108,71 @@ void ConfigCache::invalidate_all() {
     cd_.invalidate_all();
 }
 
+bool WalkCacheStore::lookup(const WalkKey& key, WalkEntry& entry) {
+    const WalkEntry* hit = cache_.lookup(key);
+    if (!hit) return false;
+    entry = *hit;
+    return true;
+}
+
+void WalkCacheStore::invalidate(const DecodedCommand& c) {
+    // An entry for `level` covers the inputs whose bits above what the levels from `level` on
+    // resolve equal its prefix (the prefix is the input shifted by vmsa::level_shift(level - 1)).
+    const auto covers = [](const WalkKey& k, std::uint64_t address) {
+        const unsigned shift = vmsa::level_shift(k.granule_bits, k.level - 1u);
+        return shift >= 64 || (address >> shift) == k.prefix;
+    };
+    switch (c.kind) {
+    case CommandKind::tlbi_nh_all:
+        cache_.invalidate_if([&](const WalkKey& k, const WalkEntry&) { return k.stage == 1 && k.vmid == c.vmid; });
+        return;
+    case CommandKind::tlbi_nh_asid:
+        cache_.invalidate_if(
+            [&](const WalkKey& k, const WalkEntry&) { return k.stage == 1 && k.vmid == c.vmid && k.asid == c.asid; });
+        return;
+    case CommandKind::tlbi_nh_va:
+    case CommandKind::tlbi_nh_vaa:
+        if (c.leaf) return;
+        cache_.invalidate_if([&](const WalkKey& k, const WalkEntry&) {
+            return k.stage == 1 && k.vmid == c.vmid && (c.kind == CommandKind::tlbi_nh_vaa || k.asid == c.asid) &&
+                   covers(k, c.address);
+        });
+        return;
+    case CommandKind::tlbi_s2_ipa:
+        if (c.leaf) return;
+        cache_.invalidate_if([&](const WalkKey& k, const WalkEntry&) {
+            return k.stage == 2 && k.vmid == c.vmid && covers(k, c.address);
+        });
+        return;
+    case CommandKind::tlbi_s12_vmall:
+        cache_.invalidate_if([&](const WalkKey& k, const WalkEntry&) { return k.vmid == c.vmid; });
+        return;
+    case CommandKind::tlbi_nsnh_all:
+        cache_.invalidate_all();
+        return;
+    default:
+        return;
+    }
+}
+
+WalkKey ContextWalkCache::key(unsigned level, std::uint64_t prefix) const {
+    return WalkKey{stage_, static_cast<std::uint8_t>(level), static_cast<std::uint8_t>(granule_bits_), vmid_, asid_,
+                   base_, prefix};
+}
+
+bool ContextWalkCache::lookup(unsigned level, std::uint64_t prefix, std::uint64_t& table,
+                              vmsa::TableAttributes& attributes) {
+    WalkEntry entry;
+    if (!store_.lookup(key(level, prefix), entry)) return false;
+    table = entry.table;
+    attributes = entry.attributes;
+    ++hits_;
+    return true;
+}
+
+void ContextWalkCache::fill(unsigned level, std::uint64_t prefix, std::uint64_t table,
+                            const vmsa::TableAttributes& attributes) {
+    store_.fill(key(level, prefix), WalkEntry{table, attributes});
+}
+
 }  // namespace iommu_vp::smmuv3

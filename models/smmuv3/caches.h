@@ -9,9 +9,12 @@
 // entry, skipping the kinds of entry never filled (each probe is counted).
 // Combined entries of nested streams hold the stage-1 and stage-2 permissions and the IPA page,
 // so a permission fault on a hit is reported at the right stage.
-// Does not model: walk caches for intermediate levels (a later change), ASID/VMID-less
-// (secure, EL2, EL3) entries, range invalidation (RIL), the Leaf hint beyond ignoring it (it
-// permits invalidating more, so ignoring it is always correct).
+// The walk cache holds intermediate table addresses for stage-1 and stage-2 walks, tagged by
+// stage, VMID, ASID (stage 1) and the walk's base table. TLBI_NH_VA/VAA and TLBI_S2_IPA remove
+// the entries covering the address only when Leaf = 0 (SMMUv3 4.4: Leaf = 1 invalidates leaf
+// entries only); the ALL/ASID/VMALL forms remove every matching entry.
+// Does not model: ASID/VMID-less (secure, EL2, EL3) entries, range invalidation (RIL); the TLB
+// ignores the Leaf hint (a TLB holds only leaf entries, so Leaf changes nothing there).
 #pragma once
 
 #include "models/common/set_assoc_cache.h"
@@ -85,6 +88,66 @@ struct CacheGeometries {
     CacheGeometry ste{16, 4, ReplacementPolicy::lru};
     CacheGeometry cd{16, 4, ReplacementPolicy::lru};
     CacheGeometry tlb{64, 4, ReplacementPolicy::lru};
+    CacheGeometry walk{16, 4, ReplacementPolicy::lru};
+};
+
+struct WalkKey {
+    std::uint8_t stage = 1;     // 1 or 2
+    std::uint8_t level = 0;     // the level whose table the entry gives
+    std::uint8_t granule_bits = 12;
+    std::uint16_t vmid = 0;
+    std::uint32_t asid = 0;     // stage 1 only
+    std::uint64_t base = 0;     // the walk's starting table (TTB0, TTB1 or S2TTB)
+    std::uint64_t prefix = 0;   // input >> the bits the levels from `level` on resolve
+    bool operator==(const WalkKey& o) const {
+        return stage == o.stage && level == o.level && granule_bits == o.granule_bits && vmid == o.vmid &&
+               asid == o.asid && base == o.base && prefix == o.prefix;
+    }
+};
+struct WalkKeyIndex {
+    std::size_t operator()(const WalkKey& k) const { return static_cast<std::size_t>(k.prefix ^ (k.prefix >> 9) ^ k.level); }
+};
+struct WalkEntry {
+    std::uint64_t table = 0;
+    vmsa::TableAttributes attributes;
+};
+
+class WalkCacheStore {
+public:
+    WalkCacheStore(CacheGeometry geometry, std::uint64_t seed) : cache_(geometry, seed) {}
+
+    bool lookup(const WalkKey& key, WalkEntry& entry);
+    void fill(const WalkKey& key, const WalkEntry& entry) { cache_.insert(key, entry); }
+    // The TLBI commands' effect on intermediate entries (see the header comment).
+    void invalidate(const DecodedCommand& command);
+    void invalidate_all() { cache_.invalidate_all(); }
+    const CacheCounters& counters() const { return cache_.counters(); }
+
+private:
+    SetAssocCache<WalkKey, WalkEntry, WalkKeyIndex> cache_;
+};
+
+// One translation context's view of the walk-cache store, for vmsa::walk().
+class ContextWalkCache : public vmsa::WalkCache {
+public:
+    ContextWalkCache(WalkCacheStore& store, std::uint8_t stage, std::uint16_t vmid, std::uint32_t asid,
+                     std::uint64_t base, unsigned granule_bits)
+        : store_(store), stage_(stage), vmid_(vmid), asid_(asid), base_(base), granule_bits_(granule_bits) {}
+
+    bool lookup(unsigned level, std::uint64_t prefix, std::uint64_t& table, vmsa::TableAttributes& attributes) override;
+    void fill(unsigned level, std::uint64_t prefix, std::uint64_t table, const vmsa::TableAttributes& attributes) override;
+    unsigned hits() const { return hits_; }
+
+private:
+    WalkKey key(unsigned level, std::uint64_t prefix) const;
+
+    WalkCacheStore& store_;
+    std::uint8_t stage_;
+    std::uint16_t vmid_;
+    std::uint32_t asid_;
+    std::uint64_t base_;
+    unsigned granule_bits_;
+    unsigned hits_ = 0;
 };
 
 class Tlb {
@@ -142,6 +205,7 @@ private:
 struct TranslationCaches {
     ConfigCache* config = nullptr;
     Tlb* tlb = nullptr;
+    WalkCacheStore* walk = nullptr;
     StreamStatsProvider* stream_stats = nullptr;
 };
 

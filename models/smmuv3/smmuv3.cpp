@@ -35,6 +35,7 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       bank_(basename()),
       config_cache_(params.caches, params.cache_seed),
       tlb_(params.caches.tlb, params.cache_seed + 2),
+      walk_cache_(params.caches.walk, params.cache_seed + 3),
       walkers_(params.page_table_walkers == 0 ? 1 : params.page_table_walkers),
       stats_(basename()),
       register_reads_(stats_.counter("register_reads", "register reads on the programming interface")),
@@ -51,6 +52,7 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       tlb_hits_(stats_.counter("tlb_hits", "translations found in the TLB")),
       tlb_misses_(stats_.counter("tlb_misses", "TLB lookups that missed")),
       tlb_probes_(stats_.counter("tlb_probes", "TLB probes (one per page size present, and per global tag)")),
+      walk_cache_hits_(stats_.counter("walk_cache_hits", "table levels a walk skipped thanks to the walk cache")),
       config_hits_(stats_.counter("config_cache_hits", "STEs and CDs found in the configuration cache")),
       config_misses_(stats_.counter("config_cache_misses", "STEs and CDs fetched from memory")),
       walks_(stats_.counter("walks", "translations that read descriptors or structures from memory")),
@@ -110,6 +112,7 @@ void Smmuv3::reset() {
     smmu_enabled_ = false;
     config_cache_.invalidate_all();
     tlb_.invalidate_all();
+    walk_cache_.invalidate_all();
     walkers_.reset();
     effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
 }

@@ -13,9 +13,9 @@
 // With SMMUEN = 1 every transaction is translated from the tables in memory (translate.h: STE,
 // CD, stage 1, stage 2, nested), split where it crosses a page, and faults are terminated and
 // recorded in the event queue (overflow, EVTQ_ABT_ERR, interrupt or MSI when it becomes non-empty).
-// Caches (caches.h): a configuration cache and a TLB, invalidated by the CFGI and TLBI commands;
-// a limited number of page-table walkers booked by absolute time, so simultaneous misses queue.
-// Does not model yet: walk caches for intermediate levels, per-stream statistics.
+// Caches (caches.h): a configuration cache, a TLB and a walk cache, invalidated by the CFGI and
+// TLBI commands; a limited number of page-table walkers booked by absolute time, so simultaneous
+// misses queue; statistics in total and per stream.
 #pragma once
 
 #include "models/common/register_bank.h"
@@ -191,6 +191,7 @@ private:
     bool smmu_enabled_ = false;           // CR0ACK.SMMUEN, kept in step with the register
     smmuv3::ConfigCache config_cache_;
     smmuv3::Tlb tlb_;
+    smmuv3::WalkCacheStore walk_cache_;
     BusyUntilResource walkers_;
 
     StatsGroup stats_;
@@ -208,6 +209,7 @@ private:
     Counter& tlb_hits_;
     Counter& tlb_misses_;
     Counter& tlb_probes_;
+    Counter& walk_cache_hits_;
     Counter& config_hits_;
     Counter& config_misses_;
     Counter& walks_;

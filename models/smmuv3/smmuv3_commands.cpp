@@ -100,6 +100,7 @@ void Smmuv3::command_processor() {
                 log::unimplemented_once(name(), std::string("command ") + command_opcode_name(command.opcode));
             config_cache_.invalidate(command);
             tlb_.invalidate(command);
+            walk_cache_.invalidate(command);
             if (command.kind == CommandKind::sync) {
                 execute_sync(command);
                 sync_latency_.record_ps(static_cast<std::uint64_t>(

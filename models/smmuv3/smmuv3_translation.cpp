@@ -98,7 +98,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         PooledPayload payload(walk_payloads_);
         DownstreamReader reader(downstream, &delay, payload.get());
         const TranslationResult result =
-            translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_, this});
+            translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_, &walk_cache_, this});
         account_translation(result, walk_started, delay);
         translation_time += delay - walk_started;
         if (result.kind == TranslationResult::Kind::terminated) {
@@ -167,6 +167,7 @@ void Smmuv3::account_translation(const TranslationResult& result, const sc_time&
         tlb_probes_.add(result.tlb_probes);
         delay += params_.tlb_lookup_latency;
     }
+    walk_cache_hits_.add(result.walk_cache_hits);
     if (result.descriptor_fetches == 0) return;
     // A walk: the walker's own work per read, and a wait for a free walker. The memory reads are
     // already in `delay`; the walk occupies a walker for all of it.

@@ -97,6 +97,8 @@ private:
     EventRecord base_event(EventType type) const;
 
     bool translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid);
+    // Stage-1-only EL1 translations are tagged with S2VMID too when stage 2 is implemented.
+    std::uint16_t vmid() const { return env_.features.stage2 ? static_cast<std::uint16_t>(ste_->s2_vmid) : 0; }
     void fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t output);
 
     const TranslationRequest& request_;
@@ -275,7 +277,12 @@ bool Translator::fetch_cd() {
 std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass event_class,
                                                 const vmsa::Access& access) {
     PhysicalReader physical(*this);
-    const vmsa::WalkResult walk = vmsa::walk(ste_->stage2, ipa, physical);
+    std::optional<ContextWalkCache> walk_cache;
+    if (caches_.walk)
+        walk_cache.emplace(*caches_.walk, std::uint8_t{2}, vmid(), 0, ste_->stage2.table_base,
+                           ste_->stage2.granule_bits);
+    const vmsa::WalkResult walk = vmsa::walk(ste_->stage2, ipa, physical, walk_cache ? &*walk_cache : nullptr);
+    if (walk_cache) result_.walk_cache_hits += walk_cache->hits();
     EventType fault = EventType::F_TRANSLATION;
     bool faulted = !walk.ok();
     if (faulted) {
@@ -311,7 +318,13 @@ std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
     PhysicalReader physical(*this);
     NestedReader nested(*this);
     vmsa::DescriptorReader& reader = ste_->has_stage2() ? static_cast<vmsa::DescriptorReader&>(nested) : physical;
-    const vmsa::WalkResult walk = vmsa::walk(table.value.walk, table.value.walk_address, reader);
+    std::optional<ContextWalkCache> walk_cache;
+    if (caches_.walk)
+        walk_cache.emplace(*caches_.walk, std::uint8_t{1}, vmid(), cd_->asid, table.value.walk.table_base,
+                           table.value.walk.granule_bits);
+    const vmsa::WalkResult walk =
+        vmsa::walk(table.value.walk, table.value.walk_address, reader, walk_cache ? &*walk_cache : nullptr);
+    if (walk_cache) result_.walk_cache_hits += walk_cache->hits();
     if (walk.fault.type == vmsa::FaultType::stage2_fault) return std::nullopt;  // already terminated by stage 2
     EventType fault = EventType::F_TRANSLATION;
     bool faulted = !walk.ok();
@@ -394,8 +407,7 @@ TranslationResult Translator::run() {
     }
     const TlbStages stages = stage1_active ? (ste_->has_stage2() ? TlbStages::nested : TlbStages::stage1)
                                            : TlbStages::stage2;
-    // Stage-1-only EL1 translations are tagged with S2VMID too when stage 2 is implemented.
-    const std::uint16_t vmid = env_.features.stage2 ? static_cast<std::uint16_t>(ste_->s2_vmid) : 0;
+    const std::uint16_t vmid = this->vmid();
     const std::uint32_t asid = stage1_active ? cd_->asid : 0;
     const bool use_tlb = caches_.tlb && (stage1_active || ste_->has_stage2());
     if (use_tlb && translate_from_tlb(stages, vmid, asid)) return result_;

@@ -68,6 +68,7 @@ struct TranslationResult {
     bool ste_fetched = false;                // read from memory (a miss, or no configuration cache)
     bool cd_fetched = false;
     StreamStats* stream_stats = nullptr;     // the stream's statistics, once its STE is known
+    unsigned walk_cache_hits = 0;            // levels skipped thanks to the walk cache
     bool tlb_looked_up = false;              // the TLB was consulted (an empty TLB takes no probe)
     bool tlb_hit = false;
     unsigned tlb_probes = 0;

@@ -42,23 +42,15 @@ bool input_in_range(const WalkConfig& config, std::uint64_t input_address) {
     return top == 0;
 }
 
-// Restrictions that table descriptors pass down to every later level.
-struct TableRestrictions {
-    bool no_unprivileged = false;
-    bool read_only = false;
-    bool pxn = false;
-    bool xn = false;
+void add_table_attributes(TableAttributes& gathered, std::uint64_t table_descriptor) {
+    const unsigned ap_table = static_cast<unsigned>(kApTable.extract(table_descriptor));
+    gathered.no_unprivileged |= (ap_table & kApTableNoUnprivileged) != 0;
+    gathered.read_only |= (ap_table & kApTableReadOnly) != 0;
+    gathered.pxn |= kPxnTable.is_set_in(table_descriptor);
+    gathered.xn |= kXnTable.is_set_in(table_descriptor);
+}
 
-    void add(const std::uint64_t table_descriptor) {
-        const unsigned ap_table = static_cast<unsigned>(kApTable.extract(table_descriptor));
-        no_unprivileged |= (ap_table & kApTableNoUnprivileged) != 0;
-        read_only |= (ap_table & kApTableReadOnly) != 0;
-        pxn |= kPxnTable.is_set_in(table_descriptor);
-        xn |= kXnTable.is_set_in(table_descriptor);
-    }
-};
-
-Permissions leaf_permissions(Stage stage, std::uint64_t leaf, const TableRestrictions& tables) {
+Permissions leaf_permissions(Stage stage, std::uint64_t leaf, const TableAttributes& tables) {
     Permissions p;
     if (stage == Stage::two) {
         // Stage-2 table descriptors carry no attributes (their bits 63:59 are RES0 / ignored).
@@ -120,7 +112,7 @@ std::optional<unsigned> start_level_stage2(unsigned granule_bits, unsigned sl0, 
     return level;
 }
 
-WalkResult walk(const WalkConfig& config, std::uint64_t input_address, DescriptorReader& reader) {
+WalkResult walk(const WalkConfig& config, std::uint64_t input_address, DescriptorReader& reader, WalkCache* cache) {
     unsigned level = config.start_level;
     // A configuration that the start_level_* functions would have refused walks nothing.
     const unsigned start_shift = level > 3 ? 64 : level_shift(config.granule_bits, level);
@@ -136,7 +128,21 @@ WalkResult walk(const WalkConfig& config, std::uint64_t input_address, Descripto
     std::uint64_t table = align_down(config.table_base, std::uint64_t{8} << start_bits);
     if (exceeds_output_size(config, table)) return fault_at(FaultType::address_size, level, 0);
 
-    TableRestrictions restrictions;
+    TableAttributes restrictions;
+    if (cache) {
+        // Start from the deepest level whose table is cached for this input.
+        for (unsigned l = 3; l > config.start_level; --l) {
+            std::uint64_t cached_table = 0;
+            TableAttributes cached_attributes;
+            if (cache->lookup(l, input_address >> level_shift(config.granule_bits, l - 1), cached_table,
+                              cached_attributes)) {
+                level = l;
+                table = cached_table;
+                restrictions = cached_attributes;
+                break;
+            }
+        }
+    }
     unsigned fetches = 0;
     for (;; ++level) {
         const unsigned shift = level_shift(config.granule_bits, level);
@@ -158,8 +164,9 @@ WalkResult walk(const WalkConfig& config, std::uint64_t input_address, Descripto
 
         if (level < 3 && table_or_page) {
             if (exceeds_output_size(config, next)) return fault_at(FaultType::address_size, level, fetches);
-            if (config.stage == Stage::one) restrictions.add(descriptor);
+            if (config.stage == Stage::one) add_table_attributes(restrictions, descriptor);
             table = next;
+            if (cache) cache->fill(level + 1, input_address >> shift, table, restrictions);
             continue;
         }
         // A leaf: a page at level 3 (type 0b11), a block above it (type 0b01) where the granule allows.

@@ -104,9 +104,31 @@ struct WalkResult {
     bool ok() const { return fault.type == FaultType::none; }
 };
 
+// Restrictions that stage-1 table descriptors pass down to every later level (APTable, PXNTable,
+// XNTable), as a walk has gathered them so far.
+struct TableAttributes {
+    bool no_unprivileged = false;
+    bool read_only = false;
+    bool pxn = false;
+    bool xn = false;
+};
+
+// A cache of intermediate table addresses for one translation context (the caller tags it with the
+// context: stage, VMID, ASID, table base). `prefix` is the input address shifted right by the bits
+// the levels below `level` resolve, so one entry serves every input that shares the upper levels.
+class WalkCache {
+public:
+    virtual ~WalkCache() = default;
+    // The table to read at `level` for inputs with this prefix, and the attributes gathered above it.
+    virtual bool lookup(unsigned level, std::uint64_t prefix, std::uint64_t& table, TableAttributes& attributes) = 0;
+    virtual void fill(unsigned level, std::uint64_t prefix, std::uint64_t table, const TableAttributes& attributes) = 0;
+};
+
 // Walks the tables of `config` for `input_address`. Permissions are not checked here (a TLB keeps
-// the translation and checks each access against it): see check_access().
-WalkResult walk(const WalkConfig& config, std::uint64_t input_address, DescriptorReader& reader);
+// the translation and checks each access against it): see check_access(). With a walk cache, the
+// walk starts at the deepest cached level and fills the levels it reads.
+WalkResult walk(const WalkConfig& config, std::uint64_t input_address, DescriptorReader& reader,
+                WalkCache* cache = nullptr);
 
 struct Access {
     bool write = false;

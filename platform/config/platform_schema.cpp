@@ -192,6 +192,7 @@ SchemaNode smmuv3_schema() {
                     cache_key("tlb", 64, 4, "the TLB of complete translations"),
                     cache_key("ste_cache", 16, 4, "the configuration cache's STEs"),
                     cache_key("cd_cache", 16, 4, "the configuration cache's CDs"),
+                    cache_key("walk_cache", 16, 4, "the walk cache of intermediate table addresses"),
                     smmuv3_tables_schema(),
                     irq_line_key("evtq_irq_line", "interrupt-controller line of the event-queue interrupt"),
                     irq_line_key("gerror_irq_line", "interrupt-controller line of the global-error interrupt"),

@@ -65,6 +65,7 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     smmu.params.caches.tlb = cache_geometry(s["tlb"]);
     smmu.params.caches.ste = cache_geometry(s["ste_cache"]);
     smmu.params.caches.cd = cache_geometry(s["cd_cache"]);
+    smmu.params.caches.walk = cache_geometry(s["walk_cache"]);
     smmu.params.cache_seed = stream_seed(seed, "replacement." + name);
     // A socket for each master behind it; at least one, so an SMMU with no master still elaborates.
     smmu.params.upstream_ports = static_cast<unsigned>(masters_behind == 0 ? 1 : masters_behind);

@@ -333,7 +333,8 @@ struct CachedFixture {
     Memory m;
     ConfigCache config{CacheGeometries{}, 1};
     Tlb tlb{CacheGeometries{}.tlb, 2};
-    TranslationCaches caches{&config, &tlb};
+    WalkCacheStore walks{CacheGeometries{}.walk, 3};
+    TranslationCaches caches{&config, &tlb, &walks};
     CachedFixture() {
         m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd));
         m.put_words(kCd, cd_words());
@@ -420,16 +421,41 @@ TEST(Smmuv3TranslateCached, PermissionsAreCheckedOnAHit) {
     EXPECT_FALSE(w.event.s2);
 }
 
+TEST(Smmuv3TranslateCached, WalkCacheLeavesOnlyTheLastLevelToRead) {
+    CachedFixture f;
+    f.m.put64(kS1Tables + 0x3000 + 5 * 8, page(0x5000'0000, kApAnyRw));
+    f.run(kVa);
+    const TranslationResult next_page = f.run(kVa + 0x1000);  // a TLB miss under the same L3 table
+    ASSERT_EQ(next_page.kind, TranslationResult::Kind::translated);
+    EXPECT_FALSE(next_page.tlb_hit);
+    EXPECT_EQ(next_page.descriptor_fetches, 1u);  // STE and CD cached, levels 0-2 from the walk cache
+    EXPECT_EQ(next_page.walk_cache_hits, 1u);
+}
+
+TEST(Smmuv3TranslateCached, TlbiLeafKeepsWalkEntriesAndNonLeafDropsThem) {
+    CachedFixture f;
+    f.run(kVa);
+    const std::uint64_t va_page = kVa & ~0xfffull;
+    // TLBI_NH_VAA (0x13) for the page, Leaf = 1 (bit 0 of the second word): leaf entries only.
+    f.tlb.invalidate(command(0x13, va_page | 1));
+    f.walks.invalidate(command(0x13, va_page | 1));
+    EXPECT_EQ(f.run(kVa).descriptor_fetches, 1u);  // the TLB missed, the walk cache did not
+    f.tlb.invalidate(command(0x13, va_page));
+    f.walks.invalidate(command(0x13, va_page));     // Leaf = 0: intermediate entries too
+    EXPECT_EQ(f.run(kVa).descriptor_fetches, 4u);
+}
+
 TEST(Smmuv3TranslateCached, DisabledCachesNeverHit) {
     Memory m;
     m.put_words(kStreamTable + 3 * 64, ste_words(kConfigS1, kCd));
     m.put_words(kCd, cd_words());
     put_stage1_tables(m);
     CacheGeometries none;
-    none.ste = none.cd = none.tlb = CacheGeometry{0, 0, ReplacementPolicy::lru};
+    none.ste = none.cd = none.tlb = none.walk = CacheGeometry{0, 0, ReplacementPolicy::lru};
     ConfigCache config(none, 1);
     Tlb tlb(none.tlb, 2);
-    const TranslationCaches caches{&config, &tlb};
+    WalkCacheStore walks(none.walk, 3);
+    const TranslationCaches caches{&config, &tlb, &walks};
     translate(request(3, kVa), environment(), m, caches);
     const TranslationResult r = translate(request(3, kVa), environment(), m, caches);
     EXPECT_FALSE(r.ste_cache_hit || r.cd_cache_hit || r.tlb_hit);

@@ -333,4 +333,53 @@ TEST(VmsaPermissions, Stage2AccessAndExecute) {
     EXPECT_EQ(check_access(Stage::two, perms(kS2Read | kUxn), fetch), FaultType::permission);  // XN[1], bit 54
 }
 
+// A walk cache that remembers what the walker fills, keyed by level and prefix.
+class MapWalkCache : public WalkCache {
+public:
+    bool lookup(unsigned level, std::uint64_t prefix, std::uint64_t& table, TableAttributes& attributes) override {
+        auto it = entries.find({level, prefix});
+        if (it == entries.end()) return false;
+        table = it->second.first;
+        attributes = it->second.second;
+        ++hits;
+        return true;
+    }
+    void fill(unsigned level, std::uint64_t prefix, std::uint64_t table, const TableAttributes& attributes) override {
+        entries[{level, prefix}] = {table, attributes};
+    }
+    std::map<std::pair<unsigned, std::uint64_t>, std::pair<std::uint64_t, TableAttributes>> entries;
+    unsigned hits = 0;
+};
+
+TEST_F(FourLevel4k, WalkCacheFillsEachLevelAndShortensTheNextWalk) {
+    MapWalkCache cache;
+    const WalkResult first = walk(stage1(12, 48, 0x1000'0000), kVa4k, t, &cache);
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(first.descriptor_fetches, 4u);
+    // Levels 1, 2 and 3 are filled with the prefixes above the bits each level resolves:
+    // VA >> 39, VA >> 30 and VA >> 21.
+    EXPECT_EQ(cache.entries.at({1, kVa4k >> 39}).first, 0x1000'1000u);
+    EXPECT_EQ(cache.entries.at({2, kVa4k >> 30}).first, 0x1000'2000u);
+    EXPECT_EQ(cache.entries.at({3, kVa4k >> 21}).first, 0x1000'3000u);
+
+    // The next page shares the level-3 table: one descriptor read, at L3[5].
+    t.put(0x1000'3000 + 5 * 8, page(0x4'5678'a000, kApAnyRw));
+    t.fetched.clear();
+    const WalkResult second = walk(stage1(12, 48, 0x1000'0000), kVa4k + 0x1000, t, &cache);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second.descriptor_fetches, 1u);
+    EXPECT_EQ(t.fetched, (std::vector<std::uint64_t>{0x1000'3028}));
+    EXPECT_EQ(second.translation.output_address, 0x4'5678'aabcull);
+}
+
+TEST_F(FourLevel4k, WalkCacheKeepsTheTableRestrictionsGatheredAbove) {
+    t.put(0x1000'1000 + 2 * 8, table(0x1000'2000, kApTableRo));  // L1[2]: no writes below
+    MapWalkCache cache;
+    ASSERT_TRUE(walk(stage1(12, 48, 0x1000'0000), kVa4k, t, &cache).ok());
+    const WalkResult cached = walk(stage1(12, 48, 0x1000'0000), kVa4k, t, &cache);
+    ASSERT_TRUE(cached.ok());
+    EXPECT_EQ(cached.descriptor_fetches, 1u);
+    EXPECT_TRUE(cached.translation.permissions.read_only);
+}
+
 }  // namespace
