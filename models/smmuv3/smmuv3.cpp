@@ -32,7 +32,7 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       gerror_irq("gerror_irq"),
       cmd_sync_irq("cmd_sync_irq"),
       params_(params),
-      bank_(basename()),
+      bank_(sc_module::name()),
       config_cache_(params.caches, params.cache_seed),
       tlb_(params.caches.tlb, params.cache_seed + 2),
       walk_cache_(params.caches.walk, params.cache_seed + 3),
@@ -65,6 +65,16 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       msis_sent_(stats_.counter("msis_sent", "MSI writes issued (CMD_SYNC, GERROR)")),
       sync_latency_(stats_.histogram("cmd_sync_latency", "CMD_SYNC: from the CMDQ_PROD write that posted it to "
                                                          "its completion")) {
+    StatsGroup& by_event = stats_.child("events_by_type");
+    using smmuv3::EventType;
+    for (EventType type : {EventType::C_BAD_STREAMID, EventType::F_STE_FETCH, EventType::C_BAD_STE,
+                           EventType::F_STREAM_DISABLED, EventType::C_BAD_SUBSTREAMID, EventType::F_CD_FETCH,
+                           EventType::C_BAD_CD, EventType::F_WALK_EABT, EventType::F_TRANSLATION,
+                           EventType::F_ADDR_SIZE, EventType::F_ACCESS, EventType::F_PERMISSION}) {
+        const char* event = smmuv3::event_type_name(type);
+        events_by_type_[static_cast<std::uint8_t>(type)] =
+            &by_event.counter(event, std::string(event) + " records written to the event queue");
+    }
     StatsGroup& by_kind = stats_.child("commands_by_type");
     for (std::size_t k = 0; k < smmuv3::kCommandKindCount; ++k) {
         const char* kind = smmuv3::command_kind_name(static_cast<smmuv3::CommandKind>(k));

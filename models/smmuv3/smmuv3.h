@@ -221,6 +221,7 @@ private:
     Counter& gerrors_raised_;
     Counter& msis_sent_;
     std::array<Counter*, smmuv3::kCommandKindCount> commands_by_kind_{};
+    std::array<Counter*, 256> events_by_type_{};  // by EventID; null for IDs this model never raises
     LatencyHistogram& sync_latency_;
     std::map<std::uint32_t, smmuv3::StreamStats> stream_stats_;  // by StreamID; found on STE misses only
 };

@@ -236,6 +236,7 @@ void Smmuv3::record_event(const EventRecord& event, sc_time& delay) {
         return;
     }
     ++events_recorded_;
+    if (Counter* by_type = events_by_type_[static_cast<std::uint8_t>(event.type)]) ++*by_type;
     bank_.set("EVTQ_PROD", eventq_prod_after_write(prod, q.log2size));
     if (!was_empty || !irq_ctrl::EVTQ_IRQEN.is_set_in(bank_.get("IRQ_CTRLACK"))) return;
     // The queue became non-empty: interrupt, by MSI when one is configured.

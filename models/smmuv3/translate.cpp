@@ -45,7 +45,8 @@ class Translator {
 public:
     Translator(const TranslationRequest& request, const TranslationEnvironment& env, TableReader& reader,
                const TranslationCaches& caches)
-        : request_(request), env_(env), reader_(reader), caches_(caches) {}
+        : request_(request), env_(env), reader_(reader), caches_(caches),
+          access_{request.write, request.privileged, request.instruction && !request.write} {}
 
     TranslationResult run();
 
@@ -97,6 +98,7 @@ private:
     EventRecord base_event(EventType type) const;
 
     bool translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid);
+    void apply_attribute_overrides();
     // Stage-1-only EL1 translations are tagged with S2VMID too when stage 2 is implemented.
     std::uint16_t vmid() const { return env_.features.stage2 ? static_cast<std::uint16_t>(ste_->s2_vmid) : 0; }
     void fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t output);
@@ -115,6 +117,9 @@ private:
     std::optional<StreamConfig> ste_storage_;  // constructed only on a miss
     std::optional<ContextConfig> cd_storage_;
     bool terminated_ = false;
+    // The access as translation sees it: the incoming attributes, then the STE's PRIVCFG and
+    // INSTCFG overrides once the STE is known.
+    vmsa::Access access_;
     unsigned last_stage2_size_bits_ = 64;
     TranslationResult result_;
 };
@@ -127,8 +132,9 @@ EventRecord Translator::base_event(EventType type) const {
     e.substream_id = request_.substream_id.value_or(0);
     e.input_addr = request_.address;
     e.rnw = !request_.write;
-    e.ind = request_.instruction && !request_.write;
-    e.pnu = request_.privileged;
+    // InD and PnU as the STE's overrides left them.
+    e.ind = access_.instruction;
+    e.pnu = access_.privileged;
     return e;
 }
 
@@ -331,7 +337,7 @@ std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
     if (faulted) {
         fault = walk_fault_event(walk.fault.type);
     } else if (vmsa::check_access(vmsa::Stage::one, walk.translation.permissions,
-                                  vmsa::Access{request_.write, request_.privileged, request_.instruction}) !=
+                                  access_) !=
                vmsa::FaultType::none) {
         fault = EventType::F_PERMISSION;
         faulted = true;
@@ -349,6 +355,16 @@ std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
     return walk.translation.output_address;
 }
 
+void Translator::apply_attribute_overrides() {
+    // STE.PRIVCFG and STE.INSTCFG (SMMUv3 5.2): 0b0x use the incoming attribute (0b01 is reserved
+    // and behaves so), 0b10 forces unprivileged / data, 0b11 privileged / instruction. INSTCFG
+    // affects reads only: a write is always a data access.
+    if (ste_->privcfg == 0b10) access_.privileged = false;
+    if (ste_->privcfg == 0b11) access_.privileged = true;
+    if (!request_.write && ste_->instcfg == 0b10) access_.instruction = false;
+    if (!request_.write && ste_->instcfg == 0b11) access_.instruction = true;
+}
+
 bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid) {
     unsigned size_bits = 12;
     result_.tlb_looked_up = true;
@@ -356,7 +372,7 @@ bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::u
     if (!hit) return false;
     result_.tlb_hit = true;
     const std::uint64_t offset = request_.address & low_mask(size_bits);
-    const vmsa::Access access{request_.write, request_.privileged, request_.instruction};
+    const vmsa::Access& access = access_;
     if (stages != TlbStages::stage2 &&
         vmsa::check_access(vmsa::Stage::one, hit->stage1, access) != vmsa::FaultType::none) {
         terminate(EventType::F_PERMISSION, cd_->r);
@@ -393,6 +409,7 @@ TranslationResult Translator::run() {
     // The translation covers the smaller of the stage-1 and stage-2 pages or blocks it went through.
     result_.size_bits = 64;
     if (!fetch_ste()) return result_;
+    apply_attribute_overrides();
     std::uint64_t address = request_.address;
     if (ste_->mode == StreamMode::bypass) {
         result_.kind = TranslationResult::Kind::translated;
@@ -420,7 +437,7 @@ TranslationResult Translator::run() {
     ipa_ = address;
     if (ste_->has_stage2()) {
         const std::optional<std::uint64_t> pa =
-            stage2(address, EventClass::IN, vmsa::Access{request_.write, request_.privileged, request_.instruction});
+            stage2(address, EventClass::IN, access_);
         if (!pa) {
             result_.event.input_addr = request_.address;
             return result_;

@@ -211,6 +211,21 @@ TEST_F(CliTest, Smmuv3TrafficConfigTranslatesEveryTransactionThroughBuiltTables)
     EXPECT_THAT(r.output, HasSubstr("smmuv3 smmu0: 30000 translated, 0 faults"));
 }
 
+TEST_F(CliTest, Smmuv3LogsDecodeRegistersCommandsAndFaultsByFieldName) {
+    const fs::path log = dir_ / "smmu.log";
+    const Result r = run("run " + kSource + "/vp_configs/smmuv3_bare.yaml --quiet --script " + kScripts +
+                         "/smmuv3_bringup.script --log reg,cmd,fault --log-file " + log.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::string text = read_file(log);
+    // CR0 = SMMUEN | EVTQEN | CMDQEN, field by field (SMMUv3 6.3.9).
+    EXPECT_THAT(text, HasSubstr("[reg] platform.smmu0: write CR0 = 0xd {SMMUEN=1, PRIQEN=0, EVTQEN=1, CMDQEN=1, "
+                                "ATSCHK=0}"));
+    EXPECT_THAT(text, HasSubstr("[cmd] platform.smmu0: CMDQ[0] CMD_SYNC cs=SIG_IRQ"));
+    EXPECT_THAT(text, HasSubstr("msidata=0x600df00d msiaddr=0x80150000"));
+    EXPECT_THAT(text, HasSubstr("[fault] platform.smmu0: F_TRANSLATION sid=0x10"));
+    EXPECT_THAT(text, HasSubstr("input=0x8080605000"));
+}
+
 TEST_F(CliTest, Smmuv3SummaryReportsCachesAndTranslationLatency) {
     const Result r = run("run " + kSource + "/vp_configs/smmuv3_bare.yaml --script " + kScripts +
                          "/smmuv3_bringup.script");

@@ -33,6 +33,7 @@ constexpr std::uint64_t block(std::uint64_t a, std::uint64_t attrs) { return a |
 constexpr std::uint64_t kApAnyRw = 0b01ull << 6;
 constexpr std::uint64_t kApAnyRo = 0b11ull << 6;
 constexpr std::uint64_t kS2Rw = 0b11ull << 6;
+constexpr std::uint64_t kPxn = 1ull << 53, kUxn = 1ull << 54;
 
 class Memory : public TableReader {
 public:
@@ -266,6 +267,39 @@ TEST(Smmuv3Translate, AbortedCdFetchIsCdFetchWithItsAddress) {
     const TranslationResult r = f.run(3u);
     EXPECT_EQ(r.event.type, EventType::F_CD_FETCH);
     EXPECT_EQ(r.event.fetch_addr, kCd + 64 * 3);
+}
+
+// STE.PRIVCFG [49:48] and STE.INSTCFG [51:50] of word 1 (SMMUv3 5.2): 0b10 forces unprivileged /
+// data, 0b11 privileged / instruction.
+TEST(Smmuv3Translate, SteOverridesPrivilegeAndInstruction) {
+    Stage1Fixture f;
+    constexpr std::uint64_t kApPrivRw = 0b00ull << 6;
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, page(kPage, kApPrivRw | kUxn));  // privileged only, not executable
+    auto with_word1 = [&](std::uint64_t dw1) {
+        std::array<std::uint64_t, 8> ste = ste_words(kConfigS1, kCd);
+        ste[1] = dw1;
+        f.m.put_words(kStreamTable + 3 * 64, ste);
+    };
+    TranslationRequest unprivileged = request(3, kVa);
+    with_word1(0b11ull << 48);  // PRIVCFG: privileged
+    EXPECT_EQ(translate(unprivileged, environment(), f.m).kind, TranslationResult::Kind::translated);
+
+    TranslationRequest privileged = request(3, kVa);
+    privileged.privileged = true;
+    with_word1(0b10ull << 48);  // PRIVCFG: unprivileged
+    TranslationResult r = translate(privileged, environment(), f.m);
+    EXPECT_EQ(r.event.type, EventType::F_PERMISSION);
+    EXPECT_FALSE(r.event.pnu);  // the event shows the attribute after the override
+
+    with_word1((0b11ull << 48) | (0b11ull << 50));  // privileged, and reads are instruction fetches
+    r = translate(unprivileged, environment(), f.m);
+    EXPECT_EQ(r.kind, TranslationResult::Kind::translated);  // UXN does not bind a privileged fetch
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, page(kPage, kApPrivRw | kPxn));
+    r = translate(unprivileged, environment(), f.m);
+    EXPECT_EQ(r.event.type, EventType::F_PERMISSION);
+    EXPECT_TRUE(r.event.ind);
+    TranslationRequest write = request(3, kVa, true);
+    EXPECT_EQ(translate(write, environment(), f.m).kind, TranslationResult::Kind::translated);  // writes are data
 }
 
 TEST(Smmuv3Translate, Stage2OnlyWithConcatenatedTables) {

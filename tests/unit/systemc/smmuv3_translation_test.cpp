@@ -168,6 +168,10 @@ TEST_F(Smmuv3TranslationTest, FaultIsTerminatedAndRecordedWithEveryField) {
     EXPECT_EQ(get64(*bench.memory, kEventQueue + 0), 0x10u | (std::uint64_t{kStream} << 32));  // F_TRANSLATION
     EXPECT_EQ(get64(*bench.memory, kEventQueue + 8), (1ull << 33) | (1ull << 35) | (0b10ull << 40));  // PnU RnW IN
     EXPECT_EQ(get64(*bench.memory, kEventQueue + 16), kUnmapped);
+    const StatsGroup* by_type = child_group(bench.smmu->stats(), "events_by_type");
+    ASSERT_NE(by_type, nullptr);
+    EXPECT_EQ(by_type->find_counter("F_TRANSLATION")->value, 1u);
+    EXPECT_EQ(by_type->find_counter("C_BAD_STE")->value, 0u);
 }
 
 TEST_F(Smmuv3TranslationTest, EventQueueInterruptWhenItBecomesNonEmpty) {
