@@ -115,6 +115,9 @@ SchemaNode smmuv3_tables_schema() {
     SchemaNode size = size_key("size", 0, 0x1000, kAddressMax, "bytes mapped (a multiple of 4 KiB)");
     size.required = true;
     size.example = 0x10'0000u;
+    const SchemaNode mappings = named_map_key(
+        "mappings", "address ranges the tables map, by name", "m0",
+        map_key("", "one mapping", {input, output, size, boolean_key("writable", true, "writes are permitted")}));
     return map_key(
         "tables", "structures built before the run, as a driver would leave them (platform/tables)",
         {
@@ -131,10 +134,16 @@ SchemaNode smmuv3_tables_schema() {
                                        "4 KiB granule, 48-bit VA) or at stage 2 (48-bit IPA)"),
                             integer_key("asid", 1, 0, 0xffff, "ASID of the CD (stage 1)"),
                             integer_key("vmid", 1, 0, 0xffff, "VMID of the STE (stage 2)"),
-                            named_map_key("mappings", "address ranges the stream's tables map, by name", "m0",
-                                          map_key("", "one mapping",
-                                                  {input, output, size,
-                                                   boolean_key("writable", true, "writes are permitted")})),
+                            mappings,
+                            named_map_key(
+                                "contexts",
+                                "stage-1 substream contexts beyond the default one (CD 0, which traffic without "
+                                "a SubstreamID uses), by name",
+                                "c1",
+                                map_key("", "one context",
+                                        {integer_key("substream_id", 1, 1, (1u << 20) - 1, "SubstreamID (PASID)"),
+                                         integer_key("asid", 2, 0, 0xffff, "ASID of the context's CD"),
+                                         mappings})),
                         })),
         });
 }

@@ -27,6 +27,7 @@ constexpr std::uint64_t kSteConfigAbort = 0b000ull << 1, kSteConfigBypass = 0b10
                         kSteConfigStage1 = 0b101ull << 1, kSteConfigStage2 = 0b110ull << 1;
 constexpr std::uint64_t kSteS1WriteBackInnerShareable = (0b01ull << 2) | (0b01ull << 4) | (0b11ull << 6);
 constexpr std::uint64_t kSteShcfgIncoming = 0b01ull << 44;
+constexpr std::uint64_t kSteS1DssSubstream0 = 0b10;  // word 1 S1DSS [1:0]: no SubstreamID -> CD 0
 
 // CD (SMMUv3 5.4): T0SZ [5:0], TG0 [7:6] (0 = 4 KiB), IRGN0 [9:8], ORGN0 [11:10], SH0 [13:12],
 // EPD1 [30], V [31], IPS [34:32], AA64 [41], R [45], A [46], ASET [47], ASID [63:48]; word 1 TTB0
@@ -85,6 +86,9 @@ private:
     std::uint64_t get64(std::uint64_t address) const;
     void map(std::uint64_t root, const TableMapping& m, bool stage2, const std::string& where);
     std::uint64_t leaf(std::uint64_t output, bool writable, bool stage2, unsigned level) const;
+    // A stage-1 CD at `cd` with its own page tables.
+    void put_context(std::uint64_t cd, std::uint16_t asid, const std::vector<TableMapping>& mappings,
+                     const std::string& where, int oas);
     void fail(const std::string& message) {
         if (error_.empty()) error_ = message;
     }
@@ -185,6 +189,15 @@ void Builder::map(std::uint64_t root, const TableMapping& m, bool stage2, const 
     }
 }
 
+void Builder::put_context(std::uint64_t cd, std::uint16_t asid, const std::vector<TableMapping>& mappings,
+                          const std::string& where, int oas) {
+    const std::uint64_t root = allocate(kTableBytes, kTableBytes);
+    put64(cd, kCdWord0Fixed | (std::uint64_t(oas) << 32) | (std::uint64_t{asid} << 48));
+    put64(cd + 8, root);
+    put64(cd + 24, kMairNormalWriteBack);
+    for (const TableMapping& m : mappings) map(root, m, false, where);
+}
+
 BuiltTables Builder::build() {
     BuiltTables out;
     const int oas = address_size_code(spec_.output_bits);
@@ -215,14 +228,23 @@ BuiltTables Builder::build() {
             put64(ste + 8, kSteShcfgIncoming);
             break;
         case StreamTranslation::stage1: {
-            const std::uint64_t cd = allocate(64, 64);
-            const std::uint64_t root = allocate(kTableBytes, kTableBytes);
-            put64(ste, kSteValid | kSteConfigStage1 | (cd & ((1ull << 52) - 1) & ~0x3full));
-            put64(ste + 8, kSteS1WriteBackInnerShareable);
-            put64(cd, kCdWord0Fixed | (std::uint64_t(oas) << 32) | (std::uint64_t{s.asid} << 48));
-            put64(cd + 8, root);
-            put64(cd + 24, kMairNormalWriteBack);
-            for (std::size_t i = 0; i < s.mappings.size(); ++i) map(root, s.mappings[i], false, where);
+            // One CD, or a linear table of 2^S1CDMax CDs when there are substream contexts.
+            std::uint32_t max_substream = 0;
+            for (const TableContext& c : s.contexts) max_substream = std::max(max_substream, c.substream_id);
+            unsigned cd_max = 0;
+            while ((std::uint64_t{1} << cd_max) <= max_substream) ++cd_max;
+            const std::uint64_t cd_table_bytes = std::uint64_t{64} << cd_max;
+            const std::uint64_t cd_table = allocate(cd_table_bytes, cd_table_bytes);
+            put64(ste, kSteValid | kSteConfigStage1 | (cd_table & ((1ull << 52) - 1) & ~0x3full) |
+                           (std::uint64_t{cd_max} << 59));  // S1CDMax [63:59]; S1Fmt 0: linear
+            put64(ste + 8, kSteS1WriteBackInnerShareable | (cd_max ? kSteS1DssSubstream0 : 0));
+            put_context(cd_table, s.asid, s.mappings, where, oas);
+            for (const TableContext& c : s.contexts) {
+                if (c.substream_id == 0) fail(where + ": context '" + c.name + "' uses SubstreamID 0, the default context's");
+                const std::uint64_t cd = cd_table + 64 * std::uint64_t{c.substream_id};
+                if (get64(cd) != 0) fail(where + ": SubstreamID " + hex(c.substream_id) + " is given twice");
+                put_context(cd, c.asid, c.mappings, where + " context '" + c.name + "'", oas);
+            }
             break;
         }
         case StreamTranslation::stage2: {

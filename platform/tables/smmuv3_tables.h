@@ -7,10 +7,11 @@
 // formats, and deliberately independent of models/smmuv3: a mistake shared by the builder and the
 // model could not be seen, two independent encodings that must agree can.
 //
-// Scope: a linear stream table; per stream bypass, abort, stage 1 (one CD, 4 KiB granule, 48-bit
-// VA) or stage 2 (4 KiB granule, 48-bit IPA from level 0); mappings as 1 GiB and 2 MiB blocks
-// where aligned and 4 KiB pages otherwise. Not built: nested streams, substreams, 16/64 KiB
-// granules, 2-level tables.
+// Scope: a linear stream table; per stream bypass, abort, stage 1 (4 KiB granule, 48-bit VA; one
+// CD, or a linear CD table when the stream has substream contexts: S1DSS then sends traffic
+// without a SubstreamID to CD 0) or stage 2 (4 KiB granule, 48-bit IPA from level 0); mappings as
+// 1 GiB and 2 MiB blocks where aligned and 4 KiB pages otherwise. Not built: nested streams,
+// 16/64 KiB granules, 2-level tables.
 #pragma once
 
 #include <cstdint>
@@ -28,13 +29,23 @@ struct TableMapping {
     bool writable = true;
 };
 
+// A stage-1 context beyond the stream's default one: its own CD (at index substream_id of the
+// stream's CD table), ASID and page tables.
+struct TableContext {
+    std::string name;
+    std::uint32_t substream_id = 1;
+    std::uint16_t asid = 2;
+    std::vector<TableMapping> mappings;
+};
+
 struct TableStream {
     std::string name;
     std::uint32_t stream_id = 0;
     StreamTranslation translation = StreamTranslation::stage1;
-    std::uint16_t asid = 1;
+    std::uint16_t asid = 1;                 // of the default context (CD 0)
     std::uint16_t vmid = 1;
-    std::vector<TableMapping> mappings;
+    std::vector<TableMapping> mappings;     // of the default context
+    std::vector<TableContext> contexts;     // substreams (stage 1 only)
 };
 
 struct TablesSpec {

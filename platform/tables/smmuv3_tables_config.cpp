@@ -22,6 +22,15 @@ std::optional<TablesSpec> smmuv3_tables_spec(const nlohmann::ordered_json& smmu)
         stream.vmid = s["vmid"];
         for (const auto& [mapping_name, m] : s["mappings"].items())
             stream.mappings.push_back(TableMapping{m["input"], m["output"], m["size"], m["writable"]});
+        for (const auto& [context_name, c] : s["contexts"].items()) {
+            TableContext context;
+            context.name = context_name;
+            context.substream_id = c["substream_id"];
+            context.asid = c["asid"];
+            for (const auto& [mapping_name, m] : c["mappings"].items())
+                context.mappings.push_back(TableMapping{m["input"], m["output"], m["size"], m["writable"]});
+            stream.contexts.push_back(std::move(context));
+        }
         spec.streams.push_back(std::move(stream));
     }
     return spec;

@@ -204,11 +204,12 @@ TEST_F(CliTest, Smmuv3BringUpScriptPasses) {
 }
 
 TEST_F(CliTest, Smmuv3TrafficConfigTranslatesEveryTransactionThroughBuiltTables) {
-    // The platform's table builder and the model's decoders encode independently; 20000 + 10000
-    // transactions, each within one page, all translate without a fault only if they agree.
+    // The platform's table builder and the model's decoders encode independently; 20000 + 10000 +
+    // 5000 transactions (the last through a substream context), each within one page, all translate
+    // without a fault only if they agree.
     const Result r = run("run " + kSource + "/vp_configs/smmuv3_traffic.yaml");
     ASSERT_EQ(r.status, 0) << r.output;
-    EXPECT_THAT(r.output, HasSubstr("smmuv3 smmu0: 30000 translated, 0 faults"));
+    EXPECT_THAT(r.output, HasSubstr("smmuv3 smmu0: 35000 translated, 0 faults"));
 }
 
 TEST_F(CliTest, Smmuv3LogsDecodeRegistersCommandsAndFaultsByFieldName) {

@@ -105,6 +105,27 @@ TEST(Smmuv3Tables, AlignedRangesUseBlocks) {
     EXPECT_EQ(read64(t, l2 + 8), 0x8040'0000ull | 0x1 | 0x400 | 0x300 | 0x3c | 0x40);
 }
 
+// A substream context: the stream gets a linear CD table of 2^S1CDMax CDs (S1CDMax 1: CDs 0 and 1,
+// 128 bytes at +0x2400 after the queues), S1DSS = 0b10 (traffic without a SubstreamID uses CD 0).
+// CD 0's tables take +0x3000 to +0x6000, CD 1's +0x7000 to +0xa000.
+TEST(Smmuv3Tables, SubstreamContextsGetTheirOwnCds) {
+    TablesSpec spec = one_page_spec();
+    TableContext c1;
+    c1.name = "c1";
+    c1.substream_id = 1;
+    c1.asid = 9;
+    c1.mappings.push_back(TableMapping{0x2000, 0x8000'5000, 0x1000, true});
+    spec.streams[0].contexts = {c1};
+    const BuiltTables t = build_smmuv3_tables(spec);
+    ASSERT_EQ(t.error, "");
+    EXPECT_EQ(read64(t, 0x8800'00c0), 0x8800'240bull | (1ull << 59));  // S1CDMax 1
+    EXPECT_EQ(read64(t, 0x8800'00c8), 0xd4ull | 0b10);                  // S1DSS: CD 0
+    EXPECT_EQ(read64(t, 0x8800'2400), 0x0005'e205'c000'3510ull);        // CD 0, ASID 5
+    EXPECT_EQ(read64(t, 0x8800'2440), 0x0009'e205'c000'3510ull);        // CD 1, ASID 9
+    EXPECT_EQ(read64(t, 0x8800'2448), 0x8800'7000ull);
+    EXPECT_EQ(read64(t, 0x8800'a010), 0x8000'5f43ull);                  // CD 1's L3[2]
+}
+
 TEST(Smmuv3Tables, MistakesAreReportedNotBuilt) {
     TablesSpec spec = one_page_spec();
     spec.streams[0].mappings.push_back(TableMapping{0x1000, 0x8000'3000, 0x1000, true});
