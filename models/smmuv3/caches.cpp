@@ -163,6 +163,7 @@ WalkKey ContextWalkCache::key(unsigned level, std::uint64_t prefix) const {
 bool ContextWalkCache::lookup(unsigned level, std::uint64_t prefix, std::uint64_t& table,
                               vmsa::TableAttributes& attributes) {
     WalkEntry entry;
+    ++lookups_;
     if (!store_.lookup(key(level, prefix), entry)) return false;
     table = entry.table;
     attributes = entry.attributes;

@@ -137,6 +137,8 @@ public:
     bool lookup(unsigned level, std::uint64_t prefix, std::uint64_t& table, vmsa::TableAttributes& attributes) override;
     void fill(unsigned level, std::uint64_t prefix, std::uint64_t table, const vmsa::TableAttributes& attributes) override;
     unsigned hits() const { return hits_; }
+    // Walks that found no level in the cache (every look-up of the walk missed).
+    bool missed() const { return lookups_ > 0 && hits_ == 0; }
 
 private:
     WalkKey key(unsigned level, std::uint64_t prefix) const;
@@ -148,6 +150,7 @@ private:
     std::uint64_t base_;
     unsigned granule_bits_;
     unsigned hits_ = 0;
+    unsigned lookups_ = 0;
 };
 
 class Tlb {

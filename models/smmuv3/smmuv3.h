@@ -210,6 +210,7 @@ private:
     Counter& tlb_misses_;
     Counter& tlb_probes_;
     Counter& walk_cache_hits_;
+    Counter& walk_cache_misses_;
     Counter& config_hits_;
     Counter& config_misses_;
     Counter& walks_;

@@ -168,6 +168,7 @@ void Smmuv3::account_translation(const TranslationResult& result, const sc_time&
         delay += params_.tlb_lookup_latency;
     }
     walk_cache_hits_.add(result.walk_cache_hits);
+    walk_cache_misses_.add(result.walk_cache_misses);
     if (result.descriptor_fetches == 0) return;
     // A walk: the walker's own work per read, and a wait for a free walker. The memory reads are
     // already in `delay`; the walk occupies a walker for all of it.

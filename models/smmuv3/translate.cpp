@@ -288,7 +288,10 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
         walk_cache.emplace(*caches_.walk, std::uint8_t{2}, vmid(), 0, ste_->stage2.table_base,
                            ste_->stage2.granule_bits);
     const vmsa::WalkResult walk = vmsa::walk(ste_->stage2, ipa, physical, walk_cache ? &*walk_cache : nullptr);
-    if (walk_cache) result_.walk_cache_hits += walk_cache->hits();
+    if (walk_cache) {
+        result_.walk_cache_hits += walk_cache->hits();
+        result_.walk_cache_misses += walk_cache->missed() ? 1u : 0u;
+    }
     EventType fault = EventType::F_TRANSLATION;
     bool faulted = !walk.ok();
     if (faulted) {
@@ -330,7 +333,10 @@ std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
                            table.value.walk.granule_bits);
     const vmsa::WalkResult walk =
         vmsa::walk(table.value.walk, table.value.walk_address, reader, walk_cache ? &*walk_cache : nullptr);
-    if (walk_cache) result_.walk_cache_hits += walk_cache->hits();
+    if (walk_cache) {
+        result_.walk_cache_hits += walk_cache->hits();
+        result_.walk_cache_misses += walk_cache->missed() ? 1u : 0u;
+    }
     if (walk.fault.type == vmsa::FaultType::stage2_fault) return std::nullopt;  // already terminated by stage 2
     EventType fault = EventType::F_TRANSLATION;
     bool faulted = !walk.ok();

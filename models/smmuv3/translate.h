@@ -68,7 +68,8 @@ struct TranslationResult {
     bool ste_fetched = false;                // read from memory (a miss, or no configuration cache)
     bool cd_fetched = false;
     StreamStats* stream_stats = nullptr;     // the stream's statistics, once its STE is known
-    unsigned walk_cache_hits = 0;            // levels skipped thanks to the walk cache
+    unsigned walk_cache_hits = 0;            // walks that started below their first level thanks to the walk cache
+    unsigned walk_cache_misses = 0;          // walks that found nothing in it
     bool tlb_looked_up = false;              // the TLB was consulted (an empty TLB takes no probe)
     bool tlb_hit = false;
     unsigned tlb_probes = 0;

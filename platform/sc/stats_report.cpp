@@ -74,6 +74,13 @@ std::string hit_rate(std::uint64_t hits, std::uint64_t misses) {
     return os.str();
 }
 
+std::string per_walk(std::uint64_t fetches, std::uint64_t walks) {
+    if (walks == 0) return "-";
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(2) << static_cast<double>(fetches) / static_cast<double>(walks);
+    return os.str();
+}
+
 }  // namespace
 
 ordered_json stats_json(const Platform& platform, const RunSummary& run) {
@@ -117,8 +124,10 @@ void print_summary(std::ostream& out, const Platform& platform, const RunSummary
         out << "smmuv3 " << s.name() << ": " << counter(s, "translated") << " translated, " << counter(s, "faults")
             << " faults, TLB hits " << hit_rate(counter(s, "tlb_hits"), counter(s, "tlb_misses"))
             << ", configuration cache hits "
-            << hit_rate(counter(s, "config_cache_hits"), counter(s, "config_cache_misses")) << ", "
-            << counter(s, "walks") << " walks\n";
+            << hit_rate(counter(s, "config_cache_hits"), counter(s, "config_cache_misses")) << ", walk cache hits "
+            << hit_rate(counter(s, "walk_cache_hits"), counter(s, "walk_cache_misses")) << ", "
+            << counter(s, "walks") << " walks, " << per_walk(counter(s, "descriptor_fetches"), counter(s, "walks"))
+            << " descriptor reads a walk\n";
         if (const LatencyHistogram* h = s.find_histogram("translation_latency"); h && h->count())
             out << "  translation latency ns: min / p50 / p90 / p99 / max  " << percentiles(*h) << '\n';
     }

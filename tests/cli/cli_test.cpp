@@ -232,9 +232,11 @@ TEST_F(CliTest, Smmuv3SummaryReportsCachesAndTranslationLatency) {
                          "/smmuv3_bringup.script");
     ASSERT_EQ(r.status, 0) << r.output;
     // Three DMA transactions: a TLB miss that walks, a hit on the same page, a miss that faults.
-    // The STE and CD are fetched once and then hit twice each.
+    // The STE and CD are fetched once and then hit twice each. The first walk reads STE, CD and four
+    // levels and fills the walk cache; the faulting one finds its level-3 table there and reads one
+    // descriptor: 7 reads over 2 walks.
     EXPECT_THAT(r.output, HasSubstr("smmuv3 smmu0: 2 translated, 1 faults, TLB hits 33.3%, configuration cache "
-                                    "hits 66.7%, 2 walks"));
+                                    "hits 66.7%, walk cache hits 50.0%, 2 walks, 3.50 descriptor reads a walk"));
     EXPECT_THAT(r.output, HasSubstr("  translation latency ns: min / p50 / p90 / p99 / max"));
 }
 
