@@ -1,6 +1,6 @@
-// Smmuv3: an Arm SMMUv3 as a TLM-2.0 module (work in progress: see COMPLIANCE.md).
+// Smmuv3: an Arm SMMUv3 as a TLM-2.0 module (field-by-field status in COMPLIANCE.md).
 //
-// Models today: the non-secure register interface on `regs` (pages 0 and 1, the table in
+// Models: the non-secure register interface on `regs` (pages 0 and 1, the table in
 // registers.h, identification registers derived from the parameters), the acknowledgement
 // handshakes that hardware completes on its own after a latency (CR0 -> CR0ACK, IRQ_CTRL ->
 // IRQ_CTRLACK, GBPA.UPDATE clearing), the disabled SMMU (with SMMUEN = 0 upstream traffic
@@ -16,6 +16,9 @@
 // Caches (caches.h): a configuration cache, a TLB and a walk cache, invalidated by the CFGI and
 // TLBI commands; a limited number of page-table walkers booked by absolute time, so simultaneous
 // misses queue; statistics in total and per stream.
+// Does not model: ATS, PRI, the stall model, hardware access/dirty update, range and EL2
+// invalidation (a later issue keeps seams for them: the decoders check their fields' legality),
+// the secure programming interface, VMSAv8-32 and big-endian tables.
 #pragma once
 
 #include "models/common/register_bank.h"
