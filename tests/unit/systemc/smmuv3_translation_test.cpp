@@ -146,6 +146,32 @@ TEST_F(Smmuv3TranslationTest, WritesLandAtTheTranslatedAddressAndSplitAtPages) {
     EXPECT_EQ(s3->find_counter("walks")->value, 2u);
 }
 
+TEST_F(Smmuv3TranslationTest, StraddlingAccessWhoseSecondPageIsUnmappedFaultsOnThatPage) {
+    tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
+    std::uint32_t evtq_prod = 0;
+    // kVa + 0x1000 (level-3 index 5) is mapped to kNextPage; kVa + 0x2000 (index 6) is not.
+    const std::uint64_t start = kVa + 0x1ffc;
+    EnabledBench enabled(
+        [&](TestInitiator& device) {
+            const MasterAttrs attrs = stream(kStream);
+            status = device.write(start, {1, 2, 3, 4, 5, 6, 7, 8}, sc_core::SC_ZERO_TIME, &attrs).status;
+        },
+        false,
+        [&](TestInitiator& cpu) {
+            sc_core::wait(ns(1000));
+            evtq_prod = read32(cpu, EVTQ_PROD);
+        });
+    Bench& bench = enabled.bench;
+    sc_core::sc_start();
+    EXPECT_EQ(status, tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(evtq_prod, 1u);
+    // The record names the faulting page's first byte, not the transaction's start.
+    EXPECT_EQ(get64(*bench.memory, kEventQueue) & 0xff, 0x10u);  // F_TRANSLATION
+    EXPECT_EQ(get64(*bench.memory, kEventQueue + 16), kVa + 0x2000);
+    // The first page's four bytes were written before the fault, as hardware splitting the burst does.
+    EXPECT_EQ(get64(*bench.memory, kNextPage + 0xff8) >> 32, 0x04030201u);
+}
+
 TEST_F(Smmuv3TranslationTest, FaultIsTerminatedAndRecordedWithEveryField) {
     tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
     std::uint32_t evtq_prod = 0;
