@@ -39,6 +39,14 @@ void Tlb::fill(std::uint16_t vmid, std::uint32_t asid, TlbStages stages, std::ui
 }
 
 void Tlb::invalidate(const DecodedCommand& c) {
+    ++generation_;
+    // By VA: a nested entry is a piece of its stage-1 page or block; it is covered when that
+    // block holds the address.
+    const auto covers_va = [&](const TlbKey& k, const TlbEntry& e) {
+        if (k.stages != TlbStages::nested) return covers(k, c.address);
+        const std::uint64_t input = k.page << k.size_bits;
+        return (input >> e.stage1_size_bits) == (c.address >> e.stage1_size_bits);
+    };
     const auto stage1_of_vm = [&](const TlbKey& k) { return k.vmid == c.vmid && k.stages != TlbStages::stage2; };
     switch (c.kind) {
     case CommandKind::tlbi_nh_all:
@@ -49,12 +57,12 @@ void Tlb::invalidate(const DecodedCommand& c) {
         return;
     case CommandKind::tlbi_nh_va:
         // Global entries match any ASID (SMMUv3 4.4.2).
-        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) {
-            return stage1_of_vm(k) && (k.asid == c.asid || k.asid == kGlobalAsid) && covers(k, c.address);
+        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry& e) {
+            return stage1_of_vm(k) && (k.asid == c.asid || k.asid == kGlobalAsid) && covers_va(k, e);
         });
         return;
     case CommandKind::tlbi_nh_vaa:
-        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) { return stage1_of_vm(k) && covers(k, c.address); });
+        cache_.invalidate_if([&](const TlbKey& k, const TlbEntry& e) { return stage1_of_vm(k) && covers_va(k, e); });
         return;
     case CommandKind::tlbi_s12_vmall:
         cache_.invalidate_if([&](const TlbKey& k, const TlbEntry&) { return k.vmid == c.vmid; });

@@ -60,6 +60,9 @@ struct TlbEntry {
     vmsa::Permissions stage1;       // valid for stage1 and nested entries
     vmsa::Permissions stage2;       // valid for stage2 and nested entries
     std::uint64_t ipa_base = 0;     // nested: the IPA of the page's first byte (for stage-2 faults)
+    // The stage-1 page or block the entry came from: a nested entry may be a piece of it, and an
+    // invalidation by VA must remove every piece of the block it names.
+    std::uint8_t stage1_size_bits = 12;
 };
 
 // Per-stream statistics, held with the cached STE so that the hit path finds them without a
@@ -166,12 +169,18 @@ public:
 
     // The TLBI commands (SMMUv3 4.4), for the non-secure EL1 translation regime.
     void invalidate(const DecodedCommand& command);
-    void invalidate_all() { cache_.invalidate_all(); }
+    void invalidate_all() {
+        ++generation_;
+        cache_.invalidate_all();
+    }
 
     const CacheCounters& counters() const { return cache_.counters(); }
+    // Counts invalidations: a walk that saw it change fills nothing (its result may be stale).
+    std::uint64_t generation() const { return generation_; }
 
 private:
     SetAssocCache<TlbKey, TlbEntry, TlbKeyIndex> cache_;
+    std::uint64_t generation_ = 0;
     std::uint64_t sizes_present_ = 0;  // bit n: entries of 2^n bytes may be present
     bool has_global_entries_ = false;  // stage-1 entries of global pages may be present
     bool has_asid_entries_ = false;    // stage-1 entries tagged with an ASID may be present

@@ -265,7 +265,14 @@ void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
         return;
     }
     // Bypass: the transaction goes downstream unchanged. GBPA's attribute overrides are stored but
-    // have no effect on this model's memory system.
+    // have no effect on this model's memory system. An address beyond the OAS is aborted without
+    // an event (SMMUv3 3.4).
+    const unsigned oas = params_.features.oas_bits;
+    if (oas < 64 && ((p.get_address() + p.get_data_length() - 1) >> oas) != 0) {
+        ++aborted_;
+        terminate_transaction(p, FaultResponse::abort);
+        return;
+    }
     ++bypassed_;
     downstream->b_transport(p, delay);
 }

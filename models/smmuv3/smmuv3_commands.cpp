@@ -21,6 +21,10 @@ std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
 // Register hooks
 
 void Smmuv3::on_cmdq_prod_write(const RegisterWrite& w) {
+    // Only for the CMD_SYNC latency statistic: keep the list bounded whatever software does (a
+    // queue never holds more PROD writes worth remembering than it has entries).
+    const std::size_t limit = std::size_t{1} << params_.features.cmdq_log2_entries;
+    if (!cr0::CMDQEN.is_set_in(bank_.get("CR0ACK")) || prod_writes_.size() >= limit) prod_writes_.clear();
     prod_writes_.push_back({u32(w.new_value), sc_core::sc_time_stamp() + access_offset_});
     cmdq_work_.notify(access_offset_);
 }

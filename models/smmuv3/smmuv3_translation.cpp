@@ -76,11 +76,20 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         terminate_transaction(p, FaultResponse::abort);
         return;
     }
+    if (p.get_data_length() == 0 || p.get_streaming_width() < p.get_data_length()) {
+        // Nothing to translate, or a streaming (FIFO) access that page splitting would change:
+        // refused rather than guessed at.
+        IVP_LOG(LogCategory::guest_error, name(), "zero-length or streaming transaction refused");
+        p.set_response_status(p.get_data_length() == 0 ? tlm::TLM_GENERIC_ERROR_RESPONSE : tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+    }
     const TranslationEnvironment& env = translation_environment();
     sc_time translation_time = sc_core::SC_ZERO_TIME;  // what the SMMU adds, without the access itself
     const std::uint64_t address = p.get_address();
     unsigned char* const data = p.get_data_ptr();
     const unsigned length = p.get_data_length();
+    unsigned char* const byte_enables = p.get_byte_enable_ptr();
+    const unsigned byte_enable_length = p.get_byte_enable_length();
 
     // Each translation granule the access touches is translated on its own and the access is
     // split downstream accordingly; a fault on any page terminates the transaction (earlier pieces
@@ -110,6 +119,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
             p.set_data_ptr(data);
             p.set_data_length(length);
             p.set_streaming_width(length);
+            p.set_byte_enable_ptr(byte_enables);
             terminate_transaction(p, result.response);
             return;
         }
@@ -119,6 +129,8 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         p.set_data_ptr(data + done);
         p.set_data_length(piece);
         p.set_streaming_width(piece);
+        // Byte enables repeat every byte_enable_length bytes: the piece starts `done` bytes in.
+        if (byte_enables && byte_enable_length) p.set_byte_enable_ptr(byte_enables + done % byte_enable_length);
         downstream->b_transport(p, delay);
         if (!p.is_response_ok()) break;  // the downstream error is the transaction's answer
         done += piece;
@@ -128,6 +140,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
     p.set_data_ptr(data);
     p.set_data_length(length);
     p.set_streaming_width(length);
+    p.set_byte_enable_ptr(byte_enables);
     p.set_response_status(status);
     ++translated_;
     translation_latency_.record_ps(static_cast<std::uint64_t>(translation_time.value()));

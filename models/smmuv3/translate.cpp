@@ -34,6 +34,8 @@ EventType walk_fault_event(vmsa::FaultType type) {
     return EventType::F_TRANSLATION;
 }
 
+bool fits(std::uint64_t address, unsigned bits) { return bits >= 64 || (address >> bits) == 0; }
+
 // The faults whose recording CD.R (stage 1) and STE.S2R (stage 2) control, and which CD.A may
 // terminate as RAZ/WI instead of an abort (SMMUv3 5.5).
 bool is_translation_related(EventType type) {
@@ -58,6 +60,7 @@ private:
         vmsa::FetchStatus read_descriptor(std::uint64_t address, std::uint64_t& descriptor) override {
             std::uint8_t bytes[8];
             ++t_.result_.descriptor_fetches;
+            t_.last_read_pa_ = address;
             if (!t_.reader_.read(address, bytes, 8)) return vmsa::FetchStatus::external_abort;
             descriptor = load_le64(bytes);
             return vmsa::FetchStatus::ok;
@@ -82,6 +85,7 @@ private:
 
     bool read_structure(std::uint64_t address, std::uint8_t* bytes, unsigned length) {
         ++result_.descriptor_fetches;
+        last_read_pa_ = address;
         return reader_.read(address, bytes, length);
     }
     // A structure (L1CD, CD) at an address that is an IPA for a stream with stage 2.
@@ -90,18 +94,18 @@ private:
     // Set ste_ / cd_ to the cached entry, or to a fresh decode kept in the storage member.
     bool fetch_ste();
     bool fetch_cd();
-    std::optional<std::uint64_t> stage1(std::uint64_t va);
+    std::optional<std::uint64_t> stage1(std::uint64_t va, const Decoded<TableSelection>& table);
     std::optional<std::uint64_t> stage2(std::uint64_t ipa, EventClass event_class, const vmsa::Access& access);
 
     void terminate(EventType type, bool record, const char* reason = "");
     void configuration_error(ConfigOutcome outcome, const char* reason);
     EventRecord base_event(EventType type) const;
 
-    bool translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid);
+    bool translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t address);
     void apply_attribute_overrides();
     // Stage-1-only EL1 translations are tagged with S2VMID too when stage 2 is implemented.
     std::uint16_t vmid() const { return env_.features.stage2 ? static_cast<std::uint16_t>(ste_->s2_vmid) : 0; }
-    void fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t output);
+    void fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t input, std::uint64_t output);
 
     const TranslationRequest& request_;
     const TranslationEnvironment& env_;
@@ -110,6 +114,10 @@ private:
     // What the walks found, for the TLB fill.
     vmsa::Permissions stage1_permissions_, stage2_permissions_;
     bool stage1_global_ = false;
+    unsigned stage1_size_bits_ = 12;
+    // The physical address of the last structure or descriptor read: what a fetch abort reports
+    // as FetchAddr (SMMUv3 7.3.10, 7.3.12), an IPA never.
+    std::uint64_t last_read_pa_ = 0;
     std::uint64_t ipa_ = 0;
     // The configuration in use: a cache entry (no copy on the hit path) or the storage below.
     const StreamConfig* ste_ = nullptr;
@@ -249,7 +257,7 @@ bool Translator::fetch_cd() {
         if (!read_configuration(location.value.address, l1, kL1CdBytes, stage2_faulted)) {
             if (!stage2_faulted) {
                 terminate(EventType::F_CD_FETCH, true, "L1 CD fetch aborted");
-                result_.event.fetch_addr = location.value.address;
+                result_.event.fetch_addr = last_read_pa_;
             }
             return false;
         }
@@ -265,7 +273,7 @@ bool Translator::fetch_cd() {
     if (!read_configuration(cd_address, bytes, kCdBytes, stage2_faulted)) {
         if (!stage2_faulted) {
             terminate(EventType::F_CD_FETCH, true, "CD fetch aborted");
-            result_.event.fetch_addr = cd_address;
+            result_.event.fetch_addr = last_read_pa_;
         }
         return false;
     }
@@ -317,8 +325,8 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
     return walk.translation.output_address;
 }
 
-std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
-    const Decoded<TableSelection> table = select_translation_table(*cd_, va);
+std::optional<std::uint64_t> Translator::stage1(std::uint64_t va, const Decoded<TableSelection>& table) {
+    static_cast<void>(va);
     if (!table.ok()) {
         terminate(EventType::F_TRANSLATION, cd_->r, table.reason);
         if (!cd_->a) result_.response = FaultResponse::raz_wi;
@@ -352,10 +360,15 @@ std::optional<std::uint64_t> Translator::stage1(std::uint64_t va) {
         const bool translation_related = is_translation_related(fault);
         terminate(fault, !translation_related || cd_->r);
         if (translation_related && !cd_->a) result_.response = FaultResponse::raz_wi;
-        if (fault == EventType::F_WALK_EABT) result_.event.fetch_addr = walk.fault.descriptor_address;
+        if (fault == EventType::F_WALK_EABT) {
+            // SMMUv3 7.3.12: a stage-1 table walk abort is S2 = 0, CLASS = TT, FetchAddr the PA.
+            result_.event.event_class = EventClass::TT;
+            result_.event.fetch_addr = last_read_pa_;
+        }
         return std::nullopt;
     }
     result_.size_bits = walk.translation.size_bits;
+    stage1_size_bits_ = walk.translation.size_bits;
     stage1_permissions_ = walk.translation.permissions;
     stage1_global_ = !walk.translation.not_global;
     return walk.translation.output_address;
@@ -371,13 +384,13 @@ void Translator::apply_attribute_overrides() {
     if (!request_.write && ste_->instcfg == 0b11) access_.instruction = true;
 }
 
-bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid) {
+bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t address) {
     unsigned size_bits = 12;
     result_.tlb_looked_up = true;
-    const TlbEntry* hit = caches_.tlb->lookup(vmid, asid, stages, request_.address, result_.tlb_probes, size_bits);
+    const TlbEntry* hit = caches_.tlb->lookup(vmid, asid, stages, address, result_.tlb_probes, size_bits);
     if (!hit) return false;
     result_.tlb_hit = true;
-    const std::uint64_t offset = request_.address & low_mask(size_bits);
+    const std::uint64_t offset = address & low_mask(size_bits);
     const vmsa::Access& access = access_;
     if (stages != TlbStages::stage2 &&
         vmsa::check_access(vmsa::Stage::one, hit->stage1, access) != vmsa::FaultType::none) {
@@ -400,15 +413,17 @@ bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::u
     return true;
 }
 
-void Translator::fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t output) {
+void Translator::fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t input,
+                          std::uint64_t output) {
     const std::uint64_t page_mask = low_mask(result_.size_bits);
     TlbEntry entry;
     entry.output_base = output & ~page_mask;
     entry.stage1 = stage1_permissions_;
     entry.stage2 = stage2_permissions_;
     entry.ipa_base = ipa_ & ~page_mask;
+    entry.stage1_size_bits = static_cast<std::uint8_t>(stage1_size_bits_);
     const std::uint32_t tag = stages != TlbStages::stage2 && stage1_global_ ? kGlobalAsid : asid;
-    caches_.tlb->fill(vmid, tag, stages, request_.address, result_.size_bits, entry);
+    caches_.tlb->fill(vmid, tag, stages, input, result_.size_bits, entry);
 }
 
 TranslationResult Translator::run() {
@@ -417,7 +432,18 @@ TranslationResult Translator::run() {
     if (!fetch_ste()) return result_;
     apply_attribute_overrides();
     std::uint64_t address = request_.address;
+    // A SubstreamID needs stage 1 (SMMUv3 7.3.9: C_BAD_SUBSTREAMID when stage 1 is disabled,
+    // whatever stage 2 does).
+    if (request_.substream_id && !ste_->has_stage1()) {
+        configuration_error(ConfigOutcome::bad_substreamid, "a SubstreamID on a stream without stage 1");
+        return result_;
+    }
     if (ste_->mode == StreamMode::bypass) {
+        // Untranslated output beyond the OAS: a stage-1 F_ADDR_SIZE (SMMUv3 3.4).
+        if (!fits(address, env_.features.oas_bits)) {
+            terminate(EventType::F_ADDR_SIZE, true, "bypassed address beyond the OAS");
+            return result_;
+        }
         result_.kind = TranslationResult::Kind::translated;
         result_.output_address = address;
         result_.size_bits = 12;
@@ -428,15 +454,34 @@ TranslationResult Translator::run() {
         stage1_active = fetch_cd();
         if (terminated_) return result_;
     }
+    // Stage 1 bypassed: the input is the IPA, which must fit the IAS (SMMUv3 3.4: a stage-1
+    // F_ADDR_SIZE, S2 = 0, CLASS = IN).
+    if (!stage1_active && !fits(address, intermediate_address_bits(env_.features))) {
+        terminate(EventType::F_ADDR_SIZE, true, "input beyond the IAS with stage 1 bypassed");
+        return result_;
+    }
+    // With top-byte-ignore the TLB is keyed by the canonical address the walk uses, so that an
+    // invalidation by the untagged VA finds the entry and tags make no duplicates.
+    std::uint64_t lookup_address = address;
+    std::optional<Decoded<TableSelection>> table;
+    if (stage1_active) {
+        table = select_translation_table(*cd_, address);
+        if (table->ok()) lookup_address = table->value.walk_address;
+    }
     const TlbStages stages = stage1_active ? (ste_->has_stage2() ? TlbStages::nested : TlbStages::stage1)
                                            : TlbStages::stage2;
     const std::uint16_t vmid = this->vmid();
     const std::uint32_t asid = stage1_active ? cd_->asid : 0;
     const bool use_tlb = caches_.tlb && (stage1_active || ste_->has_stage2());
-    if (use_tlb && translate_from_tlb(stages, vmid, asid)) return result_;
+    if (use_tlb && translate_from_tlb(stages, vmid, asid, lookup_address)) return result_;
+    // A miss walks, and a walk reads through the downstream port, where a target may wait and
+    // let other translations refill the caches: work on copies of the configuration from here.
+    if (!ste_storage_ || ste_ != &*ste_storage_) ste_ = &ste_storage_.emplace(*ste_);
+    if (cd_ && (!cd_storage_ || cd_ != &*cd_storage_)) cd_ = &cd_storage_.emplace(*cd_);
+    const std::uint64_t tlb_generation = caches_.tlb ? caches_.tlb->generation() : 0;
 
     if (stage1_active) {
-        const std::optional<std::uint64_t> ipa = stage1(address);
+        const std::optional<std::uint64_t> ipa = stage1(address, *table);
         if (!ipa) return result_;
         address = *ipa;
     }
@@ -454,7 +499,8 @@ TranslationResult Translator::run() {
     result_.kind = TranslationResult::Kind::translated;
     result_.output_address = address;
     if (result_.size_bits == 64) result_.size_bits = 12;
-    if (use_tlb) fill_tlb(stages, vmid, asid, address);
+    // A translation that raced an invalidation is not cached: it may predate it.
+    if (use_tlb && caches_.tlb->generation() == tlb_generation) fill_tlb(stages, vmid, asid, lookup_address, address);
     return result_;
 }
 

@@ -217,6 +217,8 @@ TEST(Smmuv3Translate, AbortedDescriptorFetchIsWalkEabtWithItsAddress) {
     EXPECT_EQ(r.event.type, EventType::F_WALK_EABT);
     EXPECT_EQ(r.event.fetch_addr, kS1Tables + 0x2000 + 3 * 8);
     EXPECT_TRUE(r.record_event);
+    EXPECT_FALSE(r.event.s2);
+    EXPECT_EQ(r.event.event_class, EventClass::TT);  // SMMUv3 7.3.12: a stage-1 table walk
 }
 
 // Substreams: S1CDMax = 2 (four CDs, a linear table of 64-byte CDs at kCd), S1DSS = 0b00 (a
@@ -494,6 +496,60 @@ TEST(Smmuv3TranslateCached, DisabledCachesNeverHit) {
     const TranslationResult r = translate(request(3, kVa), environment(), m, caches);
     EXPECT_FALSE(r.ste_cache_hit || r.cd_cache_hit || r.tlb_hit);
     EXPECT_EQ(r.descriptor_fetches, 6u);
+}
+
+// Review findings: SubstreamIDs without stage 1, address sizes on bypass paths, TBI and TLB keys,
+// nested TLB entries under a stage-1 block.
+TEST(Smmuv3Translate, SubstreamIdWithoutStage1IsBadSubstreamId) {
+    Memory m;
+    m.put_words(kStreamTable + 1 * 64, ste_words(kConfigBypass));
+    m.put_words(kStreamTable + 4 * 64, ste_words(kConfigS2, 0, kStage2Dw2, kStage2Dw3));
+    for (std::uint32_t sid : {1u, 4u}) {
+        TranslationRequest r = request(sid, 0x1000);
+        r.substream_id = 1;
+        EXPECT_EQ(translate(r, environment(), m).event.type, EventType::C_BAD_SUBSTREAMID) << sid;
+    }
+}
+
+TEST(Smmuv3Translate, BypassedAddressesMustFitTheirSize) {
+    Memory m;
+    m.put_words(kStreamTable + 1 * 64, ste_words(kConfigBypass));
+    m.put_words(kStreamTable + 4 * 64, ste_words(kConfigS2, 0, kStage2Dw2, kStage2Dw3));
+    // OAS = IAS = 48 bits by default.
+    TranslationResult r = translate(request(1, 1ull << 48), environment(), m);
+    EXPECT_EQ(r.event.type, EventType::F_ADDR_SIZE);
+    r = translate(request(4, 1ull << 48), environment(), m);  // stage 1 bypassed: the IPA is too large
+    EXPECT_EQ(r.event.type, EventType::F_ADDR_SIZE);
+    EXPECT_FALSE(r.event.s2);
+    EXPECT_EQ(r.event.event_class, EventClass::IN);
+}
+
+TEST(Smmuv3TranslateCached, TaggedAddressesShareTheUntaggedEntry) {
+    CachedFixture f;
+    std::array<std::uint64_t, 8> cd = cd_words();
+    cd[0] |= 1ull << 38;  // TBI0: VA[63:56] ignored
+    f.m.put_words(kCd, cd);
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, page(kPage, kApAnyRw | (1ull << 11)));
+    const std::uint64_t tagged = kVa | (0x5aull << 56);
+    EXPECT_EQ(f.run(tagged).output_address, kPage + 0xabc);
+    f.m.put64(kS1Tables + 0x3000 + 4 * 8, page(0x7'0000'0000, kApAnyRw | (1ull << 11)));
+    f.tlb.invalidate(command(0x12 | (1ull << 48), kVa & ~0xfffull));  // TLBI_NH_VA, untagged, ASID 1
+    f.walks.invalidate(command(0x12 | (1ull << 48), kVa & ~0xfffull));
+    EXPECT_EQ(f.run(tagged).output_address, 0x7'0000'0abcull);  // the tagged entry was found and removed
+}
+
+TEST(Smmuv3Tlb, InvalidationByVaRemovesEveryPieceOfANestedBlock) {
+    Tlb tlb(CacheGeometry{16, 4, ReplacementPolicy::lru}, 1);
+    TlbEntry piece;
+    piece.stage1_size_bits = 21;  // from a 2 MiB stage-1 block, cached as 4 KiB pieces
+    const std::uint64_t block = 0x20'0000;
+    tlb.fill(1, 5, TlbStages::nested, block + 0x3000, 12, piece);
+    tlb.fill(1, 5, TlbStages::nested, block + 0x9000, 12, piece);
+    // TLBI_NH_VA: VMID 1 [47:32], ASID 5 [63:48], an address in the block's first page.
+    tlb.invalidate(command(0x12 | (1ull << 32) | (5ull << 48), block));
+    unsigned probes = 0, size = 0;
+    EXPECT_EQ(tlb.lookup(1, 5, TlbStages::nested, block + 0x3000, probes, size), nullptr);
+    EXPECT_EQ(tlb.lookup(1, 5, TlbStages::nested, block + 0x9000, probes, size), nullptr);
 }
 
 }  // namespace
