@@ -85,6 +85,10 @@ private:
     void put64(std::uint64_t address, std::uint64_t value);
     std::uint64_t get64(std::uint64_t address) const;
     void map(std::uint64_t root, const TableMapping& m, bool stage2, const std::string& where);
+    // Stage 2 takes a 48-bit IPA, or an IPA of the output size when that is smaller (S2T0SZ may not
+    // exceed the IAS, which is the OAS here); from level 0 above 39 bits, else from level 1.
+    unsigned stage2_input_bits() const { return spec_.output_bits < kInputBits ? spec_.output_bits : kInputBits; }
+    unsigned stage2_start_level() const { return stage2_input_bits() > 39 ? 0 : 1; }
     std::uint64_t leaf(std::uint64_t output, bool writable, bool stage2, unsigned level) const;
     // A stage-1 CD at `cd` with its own page tables.
     void put_context(std::uint64_t cd, std::uint16_t asid, const std::vector<TableMapping>& mappings,
@@ -141,15 +145,17 @@ std::uint64_t Builder::leaf(std::uint64_t output, bool writable, bool stage2, un
 
 void Builder::map(std::uint64_t root, const TableMapping& m, bool stage2, const std::string& where) {
     const std::uint64_t page_mask = (1ull << kGranuleBits) - 1;
+    const unsigned input_bits = stage2 ? stage2_input_bits() : kInputBits;
+    const unsigned start_level = stage2 ? stage2_start_level() : 0;
     if ((m.input | m.output | m.size) & page_mask) {
         fail(where + ": input, output and size must be multiples of 4 KiB");
         return;
     }
-    if (m.size == 0 || m.input + m.size > (1ull << kInputBits) || m.input + m.size < m.input) {
-        fail(where + ": the input range must be non-empty and within 48 bits");
+    if (m.size == 0 || m.input + m.size > (1ull << input_bits) || m.input + m.size < m.input) {
+        fail(where + ": the input range must be non-empty and within " + std::to_string(input_bits) + " bits");
         return;
     }
-    if (m.output + m.size > (1ull << spec_.output_bits)) {
+    if (m.output + m.size < m.output || m.output + m.size > (1ull << spec_.output_bits)) {
         fail(where + ": the output range exceeds the SMMU's " + std::to_string(spec_.output_bits) + "-bit output size");
         return;
     }
@@ -165,7 +171,7 @@ void Builder::map(std::uint64_t root, const TableMapping& m, bool stage2, const 
             }
         }
         std::uint64_t table = root;
-        for (unsigned l = 0; l < level; ++l) {
+        for (unsigned l = start_level; l < level; ++l) {
             const std::uint64_t entry = table + 8 * ((input >> level_shift(l)) & 0x1ff);
             const std::uint64_t descriptor = get64(entry);
             if (descriptor == 0) {
@@ -215,6 +221,24 @@ BuiltTables Builder::build() {
     const std::uint64_t command_queue =
         allocate(std::uint64_t{16} << kCommandQueueLog2, std::uint64_t{16} << kCommandQueueLog2);
 
+    // Streams with different tables need different tags: the SMMU caches translations by VMID
+    // and ASID, so two contexts sharing a tag would share entries (SMMUv3 3.17). Stage-1 streams
+    // here all have VMID 0.
+    std::map<std::uint32_t, std::string> asids, vmids;
+    auto claim = [&](std::map<std::uint32_t, std::string>& used, std::uint32_t tag, const char* kind,
+                     const std::string& who) {
+        auto [it, fresh] = used.emplace(tag, who);
+        if (!fresh) fail(who + ": " + kind + " " + std::to_string(tag) + " is also " + it->second + "'s");
+    };
+    for (const TableStream& s : spec_.streams) {
+        if (s.translation == StreamTranslation::stage1) {
+            claim(asids, s.asid, "ASID", "stream '" + s.name + "'");
+            for (const TableContext& c : s.contexts)
+                claim(asids, c.asid, "ASID", "stream '" + s.name + "' context '" + c.name + "'");
+        } else if (s.translation == StreamTranslation::stage2) {
+            claim(vmids, s.vmid, "VMID", "stream '" + s.name + "'");
+        }
+    }
     for (const TableStream& s : spec_.streams) {
         const std::uint64_t ste = stream_table + 64 * std::uint64_t{s.stream_id};
         if (get64(ste) != 0) fail("stream '" + s.name + "': StreamID " + hex(s.stream_id) + " is given twice");
@@ -250,8 +274,11 @@ BuiltTables Builder::build() {
         case StreamTranslation::stage2: {
             const std::uint64_t root = allocate(kTableBytes, kTableBytes);
             put64(ste, kSteValid | kSteConfigStage2);
-            // 48-bit IPA (S2T0SZ 16) from level 0 (S2SL0 0b10), write-back inner-shareable walks.
-            put64(ste + 16, std::uint64_t{s.vmid} | (16ull << 32) | (0b10ull << 38) | (0b01ull << 40) |
+            // S2T0SZ = 64 - IAS; S2SL0 0b10 starts at level 0, 0b01 at level 1 (4 KiB granule);
+            // write-back inner-shareable walks.
+            const std::uint64_t s2t0sz = 64 - stage2_input_bits();
+            const std::uint64_t s2sl0 = stage2_start_level() == 0 ? 0b10 : 0b01;
+            put64(ste + 16, std::uint64_t{s.vmid} | (s2t0sz << 32) | (s2sl0 << 38) | (0b01ull << 40) |
                                 (0b01ull << 42) | (0b11ull << 44) | (std::uint64_t(oas) << 48) | (1ull << 51) |
                                 (1ull << 58));
             put64(ste + 24, root);

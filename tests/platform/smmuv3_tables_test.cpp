@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 namespace iommu_vp::platform {
 namespace {
 
@@ -126,6 +128,30 @@ TEST(Smmuv3Tables, SubstreamContextsGetTheirOwnCds) {
     EXPECT_EQ(read64(t, 0x8800'a010), 0x8000'5f43ull);                  // CD 1's L3[2]
 }
 
+// With a 40-bit output size the IPA is 40 bits too: S2T0SZ = 24, starting at level 0 (S2SL0 0b10,
+// two level-0 entries); with 36 bits, S2T0SZ = 28 from level 1 (S2SL0 0b01).
+TEST(Smmuv3Tables, StageTwoInputSizeFollowsTheOutputSize) {
+    for (const auto& [oas, t0sz, sl0, code] : {std::tuple{40u, 24ull, 0b10ull, 2ull}, std::tuple{36u, 28ull, 0b01ull, 1ull}}) {
+        TablesSpec spec;
+        spec.region_base = 0x8800'0000;
+        spec.region_size = 1 << 20;
+        spec.output_bits = oas;
+        TableStream s;
+        s.name = "s2";
+        s.translation = StreamTranslation::stage2;
+        s.mappings.push_back(TableMapping{0x4000'0000, 0x4000'0000, 0x1000, true});
+        spec.streams = {s};
+        const BuiltTables t = build_smmuv3_tables(spec);
+        ASSERT_EQ(t.error, "") << oas;
+        const std::uint64_t word2 = read64(t, 0x8800'0010);
+        EXPECT_EQ((word2 >> 32) & 0x3f, t0sz) << oas;
+        EXPECT_EQ((word2 >> 38) & 0x3, sl0) << oas;
+        EXPECT_EQ((word2 >> 48) & 0x7, code) << oas;  // S2PS
+        spec.streams[0].mappings[0].input = 1ull << oas;  // beyond the IPA size
+        EXPECT_THAT(build_smmuv3_tables(spec).error, HasSubstr("within " + std::to_string(oas) + " bits"));
+    }
+}
+
 TEST(Smmuv3Tables, MistakesAreReportedNotBuilt) {
     TablesSpec spec = one_page_spec();
     spec.streams[0].mappings.push_back(TableMapping{0x1000, 0x8000'3000, 0x1000, true});
@@ -142,6 +168,11 @@ TEST(Smmuv3Tables, MistakesAreReportedNotBuilt) {
     spec = one_page_spec();
     spec.streams[1].stream_id = 3;
     EXPECT_THAT(build_smmuv3_tables(spec).error, HasSubstr("StreamID 0x3 is given twice"));
+
+    spec = one_page_spec();
+    spec.streams[1].translation = StreamTranslation::stage1;
+    spec.streams[1].asid = 5;
+    EXPECT_THAT(build_smmuv3_tables(spec).error, HasSubstr("stream 's1': ASID 5 is also stream 's0''s"));
 
     spec = one_page_spec();
     spec.output_bits = 32;
