@@ -3,6 +3,9 @@
 #include "models/common/fault_response.h"
 #include "models/common/log.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace iommu_vp {
 
 using sc_core::sc_time;
@@ -81,6 +84,13 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
         const char* kind = smmuv3::command_kind_name(static_cast<smmuv3::CommandKind>(k));
         commands_by_kind_[k] = &by_kind.counter(kind, std::string("commands of kind ") + kind);
     }
+    // Features whose behaviour is not modelled yet are refused rather than advertised: software
+    // would rely on them (EL2 streams and their TLBIs, range invalidation, ATS, PRI, HTTU, stalls).
+    const smmuv3::Features& f = params_.features;
+    if (f.hyp || f.range_invalidation || f.ats || f.pri || f.httu != 0 ||
+        f.stall_model != smmuv3::StallModel::terminate_only)
+        throw std::invalid_argument(std::string(sc_module::name()) +
+                                    ": HYP, RIL, ATS, PRI, HTTU and stalls are not modelled yet; leave them off");
     smmuv3::add_registers(bank_, params_.features, params_.identity, params_.gbpa_abort_at_reset);
     attach_register_hooks();
     effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));

@@ -102,9 +102,11 @@ void Smmuv3::command_processor() {
             wait(params_.command_latency);
             if (command.kind == CommandKind::later_issue)
                 log::unimplemented_once(name(), std::string("command ") + command_opcode_name(command.opcode));
-            config_cache_.invalidate(command);
-            tlb_.invalidate(command);
-            walk_cache_.invalidate(command);
+            if (!command.out_of_range) {  // CONSTRAINED UNPREDICTABLE: no effect (command.h)
+                config_cache_.invalidate(command);
+                tlb_.invalidate(command);
+                walk_cache_.invalidate(command);
+            }
             if (command.kind == CommandKind::sync) {
                 execute_sync(command);
                 sync_latency_.record_ps(static_cast<std::uint64_t>(

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <functional>
 #include <vector>
 
@@ -199,6 +200,15 @@ TEST_F(Smmuv3ControlTest, NoMasterGetsADirectPointerThroughTheSmmu) {
     tlm::tlm_dmi dmi;
     memory_grants = bench.memory->target.get_base_export()->get_direct_mem_ptr(p, dmi);
     EXPECT_TRUE(memory_grants);
+}
+
+TEST_F(Smmuv3ControlTest, FeaturesNotModelledYetAreRefusedAtConstruction) {
+    Smmuv3Params p;
+    p.features.hyp = true;  // EL2 streams would need the EL2 TLBIs
+    EXPECT_THROW(Smmuv3("smmu_hyp", p), std::invalid_argument);
+    p = Smmuv3Params{};
+    p.features.range_invalidation = true;
+    EXPECT_THROW(Smmuv3("smmu_ril", p), std::invalid_argument);
 }
 
 }  // namespace
