@@ -307,6 +307,12 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
     } else if (vmsa::check_access(vmsa::Stage::two, walk.translation.permissions, access) != vmsa::FaultType::none) {
         fault = EventType::F_PERMISSION;
         faulted = true;
+    } else if (event_class != EventClass::IN && ste_->s2_ptw &&
+               ((walk.translation.memory_attributes >> 2) & 0b11) == 0) {
+        // STE.S2PTW (SMMUv3 5.2): a CD fetch or stage-1 table walk to a stage-2 page of any Device
+        // type (MemAttr[3:2] == 0b00) is a stage-2 permission fault.
+        fault = EventType::F_PERMISSION;
+        faulted = true;
     }
     if (faulted) {
         const bool record = fault == EventType::F_WALK_EABT || !is_translation_related(fault) || ste_->s2_r;

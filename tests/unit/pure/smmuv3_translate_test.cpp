@@ -552,4 +552,19 @@ TEST(Smmuv3Tlb, InvalidationByVaRemovesEveryPieceOfANestedBlock) {
     EXPECT_EQ(tlb.lookup(1, 5, TlbStages::nested, block + 0x9000, probes, size), nullptr);
 }
 
+// STE.S2PTW [54] of word 2 (SMMUv3 5.2): with nested translation, a stage-1 table walk or CD fetch
+// to a stage-2 page of Device type (MemAttr [5:2] = 0b0001, Device-nGnRE) is a stage-2 permission
+// fault.
+TEST(Smmuv3Translate, ProtectedTableWalkRefusesDeviceMemory) {
+    Memory m;
+    put_nested(m);
+    m.put64(kS2Tables + 0 * 8, block(0, kS2Rw | (0b0001ull << 2)));  // the tables' 1 GiB as Device
+    EXPECT_EQ(translate(request(6, kVa), environment(), m).kind, TranslationResult::Kind::translated);  // S2PTW = 0
+    m.put_words(kStreamTable + 6 * 64, ste_words(kConfigNested, kCd, kStage2Dw2 | (1ull << 54), kStage2Dw3));
+    const TranslationResult r = translate(request(6, kVa), environment(), m);
+    EXPECT_EQ(r.event.type, EventType::F_PERMISSION);
+    EXPECT_TRUE(r.event.s2);
+    EXPECT_EQ(r.event.event_class, EventClass::CD);  // the CD fetch is the first access refused
+}
+
 }  // namespace
