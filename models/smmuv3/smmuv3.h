@@ -101,6 +101,19 @@ public:
     const RegisterBank& registers() const { return bank_; }
     const StatsGroup& stats() const override { return stats_; }
 
+    // Payloads for table reads, reused: constructing a generic payload allocates. A pool rather
+    // than one payload, because a downstream target may wait() inside b_transport and let another
+    // master's transaction start a walk meanwhile.
+    class PayloadPool {
+    public:
+        tlm::tlm_generic_payload* take();
+        void give_back(tlm::tlm_generic_payload* payload) { free_.push_back(payload); }
+
+    private:
+        std::vector<std::unique_ptr<tlm::tlm_generic_payload>> all_;
+        std::vector<tlm::tlm_generic_payload*> free_;
+    };
+
 private:
     // Programming interface.
     void reg_b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
@@ -164,30 +177,6 @@ private:
     };
     std::deque<ProdWrite> prod_writes_;  // CMDQ_PROD writes whose commands are not all consumed
     std::uint32_t effective_gbpa_ = 0;  // the GBPA that applies to traffic: the last completed update
-    // Payloads for table reads, reused: constructing a generic payload allocates. A pool rather
-    // than one payload, because a downstream target may wait() inside b_transport and let another
-    // master's transaction start a walk meanwhile.
-    class PayloadPool {
-    public:
-        tlm::tlm_generic_payload* take();
-        void give_back(tlm::tlm_generic_payload* payload) { free_.push_back(payload); }
-
-    private:
-        std::vector<std::unique_ptr<tlm::tlm_generic_payload>> all_;
-        std::vector<tlm::tlm_generic_payload*> free_;
-    };
-    class PooledPayload {
-    public:
-        explicit PooledPayload(PayloadPool& pool) : pool_(pool), payload_(pool.take()) {}
-        ~PooledPayload() { pool_.give_back(payload_); }
-        PooledPayload(const PooledPayload&) = delete;
-        PooledPayload& operator=(const PooledPayload&) = delete;
-        tlm::tlm_generic_payload& get() { return *payload_; }
-
-    private:
-        PayloadPool& pool_;
-        tlm::tlm_generic_payload* payload_;
-    };
     PayloadPool walk_payloads_;
     smmuv3::TranslationEnvironment environment_;
     bool environment_stale_ = true;

@@ -26,11 +26,17 @@ std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
 class DownstreamReader : public TableReader {
 public:
     using Socket = tlm_utils::simple_initiator_socket<Smmuv3>;
-    DownstreamReader(Socket& socket, sc_time* delay, tlm::tlm_generic_payload& payload)
-        : socket_(socket), delay_(delay), payload_(payload) {}
+    DownstreamReader(Socket& socket, sc_time* delay, Smmuv3::PayloadPool& pool)
+        : socket_(socket), delay_(delay), pool_(pool) {}
+    ~DownstreamReader() override {
+        if (payload_) pool_.give_back(payload_);
+    }
+    DownstreamReader(const DownstreamReader&) = delete;
+    DownstreamReader& operator=(const DownstreamReader&) = delete;
 
     bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) override {
-        tlm::tlm_generic_payload& p = payload_;
+        if (!payload_) payload_ = pool_.take();  // only when a read happens: a TLB hit reads nothing
+        tlm::tlm_generic_payload& p = *payload_;
         prepare_payload(p, true, address, bytes, length);
         if (!delay_) return socket_->transport_dbg(p) == length;
         socket_->b_transport(p, *delay_);
@@ -40,7 +46,8 @@ public:
 private:
     Socket& socket_;
     sc_time* delay_;
-    tlm::tlm_generic_payload& payload_;
+    Smmuv3::PayloadPool& pool_;
+    tlm::tlm_generic_payload* payload_ = nullptr;
 };
 
 }  // namespace
@@ -104,8 +111,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         request.privileged = attrs->privileged;
         request.instruction = attrs->instruction;
         const sc_time walk_started = delay;
-        PooledPayload payload(walk_payloads_);
-        DownstreamReader reader(downstream, &delay, payload.get());
+        DownstreamReader reader(downstream, &delay, walk_payloads_);
         const TranslationResult result =
             translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_, &walk_cache_, this});
         account_translation(result, walk_started, delay);
@@ -207,8 +213,7 @@ unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
     request.write = p.is_write();
     request.privileged = attrs->privileged;
     request.instruction = attrs->instruction;
-    PooledPayload payload(walk_payloads_);
-    DownstreamReader reader(downstream, nullptr, payload.get());
+    DownstreamReader reader(downstream, nullptr, walk_payloads_);
     // Debug accesses read the caches without changing them: translate from memory.
     const TranslationResult result = translate(request, translation_environment(), reader);
     if (result.kind == TranslationResult::Kind::terminated) return 0;

@@ -469,10 +469,11 @@ TranslationResult Translator::run() {
     // With top-byte-ignore the TLB is keyed by the canonical address the walk uses, so that an
     // invalidation by the untagged VA finds the entry and tags make no duplicates.
     std::uint64_t lookup_address = address;
-    std::optional<Decoded<TableSelection>> table;
     if (stage1_active) {
-        table = select_translation_table(*cd_, address);
-        if (table->ok()) lookup_address = table->value.walk_address;
+        // VA[55] picks the range; its TBI bit makes VA[63:56] a copy of VA[55] (SMMUv3 3.4.1).
+        const bool upper = (address >> 55) & 1;
+        if (upper ? cd_->tbi1 : cd_->tbi0)
+            lookup_address = (address & low_mask(56)) | (upper ? ~low_mask(56) : 0);
     }
     const TlbStages stages = stage1_active ? (ste_->has_stage2() ? TlbStages::nested : TlbStages::stage1)
                                            : TlbStages::stage2;
@@ -487,7 +488,7 @@ TranslationResult Translator::run() {
     const std::uint64_t tlb_generation = caches_.tlb ? caches_.tlb->generation() : 0;
 
     if (stage1_active) {
-        const std::optional<std::uint64_t> ipa = stage1(address, *table);
+        const std::optional<std::uint64_t> ipa = stage1(address, select_translation_table(*cd_, address));
         if (!ipa) return result_;
         address = *ipa;
     }
