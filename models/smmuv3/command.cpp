@@ -1,5 +1,7 @@
 #include "models/smmuv3/command.h"
 
+#include "models/common/little_endian.h"
+
 #include <cstdio>
 
 namespace iommu_vp::smmuv3 {
@@ -309,11 +311,7 @@ DecodedCommand decode_command(std::uint64_t dw0, std::uint64_t dw1, const Featur
 }
 
 std::array<std::uint64_t, 2> command_words(const std::uint8_t* bytes16) {
-    std::array<std::uint64_t, 2> words{};
-    for (unsigned word = 0; word < 2; ++word)
-        for (unsigned byte = 0; byte < 8; ++byte)
-            words[word] |= std::uint64_t{bytes16[word * 8 + byte]} << (8 * byte);
-    return words;
+    return {load_le(bytes16, 8), load_le(bytes16 + 8, 8)};
 }
 
 const char* command_opcode_name(std::uint8_t opcode) {

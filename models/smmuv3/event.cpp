@@ -1,5 +1,7 @@
 #include "models/smmuv3/event.h"
 
+#include "models/common/little_endian.h"
+
 #include <cstdio>
 
 namespace iommu_vp::smmuv3 {
@@ -128,8 +130,7 @@ std::array<std::uint64_t, 4> EventRecord::encode() const {
 std::array<std::uint8_t, 32> EventRecord::encode_bytes() const {
     const std::array<std::uint64_t, 4> words = encode();
     std::array<std::uint8_t, 32> bytes{};
-    for (unsigned i = 0; i < bytes.size(); ++i)
-        bytes[i] = static_cast<std::uint8_t>(words[i / 8] >> (8 * (i % 8)));
+    for (unsigned i = 0; i < words.size(); ++i) store_le(bytes.data() + 8 * i, 8, words[i]);
     return bytes;
 }
 

@@ -1,6 +1,7 @@
 #include "models/smmuv3/smmuv3.h"
 
 #include "models/common/fault_response.h"
+#include "models/common/little_endian.h"
 #include "models/common/log.h"
 
 #include <stdexcept>
@@ -13,16 +14,6 @@ using sc_core::SC_ZERO_TIME;
 namespace reg = smmuv3::reg;
 
 namespace {
-
-std::uint64_t load_le(const unsigned char* bytes, unsigned length) {
-    std::uint64_t value = 0;
-    for (unsigned i = length; i-- > 0;) value = (value << 8) | bytes[i];
-    return value;
-}
-
-void store_le(unsigned char* bytes, unsigned length, std::uint64_t value) {
-    for (unsigned i = 0; i < length; ++i, value >>= 8) bytes[i] = static_cast<unsigned char>(value);
-}
 
 }  // namespace
 

@@ -151,6 +151,8 @@ private:
     bool up_get_direct_mem_ptr(int port, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi);
     void down_invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
     bool smmu_enabled() const;
+    // A 32-bit register's value, as hardware sees it (no hook, no log).
+    std::uint32_t register32(const char* name) const { return static_cast<std::uint32_t>(bank_.get(name)); }
 
     // Translation and the event queue (smmuv3_translation.cpp).
     void translate_transaction(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);

@@ -13,10 +13,6 @@ using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 using namespace smmuv3;
 
-namespace {
-std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
-}  // namespace
-
 // ---------------------------------------------------------------------------------------------
 // Register hooks
 
@@ -25,7 +21,7 @@ void Smmuv3::on_cmdq_prod_write(const RegisterWrite& w) {
     // queue never holds more PROD writes worth remembering than it has entries).
     const std::size_t limit = std::size_t{1} << params_.features.cmdq_log2_entries;
     if (!cr0::CMDQEN.is_set_in(bank_.get("CR0ACK")) || prod_writes_.size() >= limit) prod_writes_.clear();
-    prod_writes_.push_back({u32(w.new_value), sc_core::sc_time_stamp() + access_offset_});
+    prod_writes_.push_back({static_cast<std::uint32_t>(w.new_value), sc_core::sc_time_stamp() + access_offset_});
     cmdq_work_.notify(access_offset_);
 }
 
@@ -47,8 +43,8 @@ void Smmuv3::on_gerrorn_write(const RegisterWrite&) {
 // Command queue
 
 bool Smmuv3::command_queue_can_run() const {
-    const std::uint32_t gerror_value = u32(bank_.get("GERROR"));
-    const std::uint32_t gerrorn_value = u32(bank_.get("GERRORN"));
+    const std::uint32_t gerror_value = register32("GERROR");
+    const std::uint32_t gerrorn_value = register32("GERRORN");
     return cr0::CMDQEN.is_set_in(bank_.get("CR0ACK")) &&
            !gerror::is_active(gerror::CMDQ_ERR, gerror_value, gerrorn_value);
 }
@@ -69,8 +65,8 @@ void Smmuv3::command_processor() {
         while (command_queue_can_run()) {
             const QueueGeometry q = QueueGeometry::from_base_register(
                 bank_.get("CMDQ_BASE"), params_.features.cmdq_log2_entries, command_entry_bytes);
-            const std::uint32_t prod = u32(bank_.get("CMDQ_PROD"));
-            const std::uint32_t cons = u32(bank_.get("CMDQ_CONS"));
+            const std::uint32_t prod = register32("CMDQ_PROD");
+            const std::uint32_t cons = register32("CMDQ_CONS");
             if (queue_empty(prod, cons, q.log2size)) break;
             if (!queue_consistent(prod, cons, q.log2size)) {
                 IVP_LOG(LogCategory::guest_error, name(), "CMDQ_PROD 0x" << std::hex << prod << " and CMDQ_CONS 0x"
@@ -128,7 +124,7 @@ void Smmuv3::stop_command_queue(CommandError error) {
     ++command_errors_;
     const QueueGeometry q = QueueGeometry::from_base_register(bank_.get("CMDQ_BASE"), params_.features.cmdq_log2_entries,
                                                               command_entry_bytes);
-    bank_.set("CMDQ_CONS", cmdq_cons_with_error(u32(bank_.get("CMDQ_CONS")), q.log2size, error));
+    bank_.set("CMDQ_CONS", cmdq_cons_with_error(register32("CMDQ_CONS"), q.log2size, error));
     IVP_LOG(LogCategory::cmd, name(), "command queue stopped: " << command_error_name(error));
     raise_gerror(gerror::CMDQ_ERR);
 }
@@ -155,8 +151,8 @@ void Smmuv3::execute_sync(const DecodedCommand& command) {
 // Global errors and interrupts
 
 void Smmuv3::raise_gerror(BitField error) {
-    const std::uint32_t before = u32(bank_.get("GERROR"));
-    const std::uint32_t gerrorn_value = u32(bank_.get("GERRORN"));
+    const std::uint32_t before = register32("GERROR");
+    const std::uint32_t gerrorn_value = register32("GERRORN");
     const std::uint32_t after = gerror::raise(error, before, gerrorn_value);
     if (after == before) return;  // already active: not signalled again (SMMUv3 7.5)
     ++gerrors_raised_;
@@ -166,8 +162,8 @@ void Smmuv3::raise_gerror(BitField error) {
     const std::uint64_t msi_address = irq_cfg::ADDR.extract(bank_.get("GERROR_IRQ_CFG0")) << irq_cfg::ADDR.lsb;
     if (params_.features.msi && msi_address != 0) {
         // A GERROR MSI that aborts is recorded, but raises no further interrupt for itself.
-        if (!write_msi(msi_address, u32(bank_.get("GERROR_IRQ_CFG1"))) && error.lsb != gerror::MSI_GERROR_ABT_ERR.lsb)
-            bank_.set("GERROR", gerror::raise(gerror::MSI_GERROR_ABT_ERR, u32(bank_.get("GERROR")), gerrorn_value));
+        if (!write_msi(msi_address, register32("GERROR_IRQ_CFG1")) && error.lsb != gerror::MSI_GERROR_ABT_ERR.lsb)
+            bank_.set("GERROR", gerror::raise(gerror::MSI_GERROR_ABT_ERR, register32("GERROR"), gerrorn_value));
         return;
     }
     pulse(kGerrorIrq);

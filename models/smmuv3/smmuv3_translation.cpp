@@ -18,7 +18,6 @@ using namespace smmuv3;
 
 namespace {
 
-std::uint32_t u32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
 
 // Reads of tables and configuration structures through the downstream socket. Timed reads add
 // what the memory system returns to the transaction's delay; debug reads (for transport_dbg)
@@ -50,6 +49,18 @@ private:
     tlm::tlm_generic_payload* payload_ = nullptr;
 };
 
+// What translation needs to know of a transaction: its master's attributes and direction.
+TranslationRequest translation_request(const MasterAttrs& attrs, bool write, std::uint64_t address) {
+    TranslationRequest request;
+    request.stream_id = attrs.stream_id;
+    if (attrs.has_substream) request.substream_id = attrs.substream_id;
+    request.address = address;
+    request.write = write;
+    request.privileged = attrs.privileged;
+    request.instruction = attrs.instruction;
+    return request;
+}
+
 }  // namespace
 
 tlm::tlm_generic_payload* Smmuv3::PayloadPool::take() {
@@ -65,7 +76,7 @@ tlm::tlm_generic_payload* Smmuv3::PayloadPool::take() {
 const TranslationEnvironment& Smmuv3::translation_environment() {
     if (!environment_stale_) return environment_;
     environment_.features = params_.features;
-    environment_.stream_table = decode_stream_table_config(bank_.get("STRTAB_BASE"), u32(bank_.get("STRTAB_BASE_CFG")),
+    environment_.stream_table = decode_stream_table_config(bank_.get("STRTAB_BASE"), register32("STRTAB_BASE_CFG"),
                                                            params_.features);
     environment_.record_invalid_stream_ids = cr2::RECINVSID.is_set_in(bank_.get("CR2"));
     environment_.cr2_e2h = cr2::E2H.is_set_in(bank_.get("CR2"));
@@ -103,13 +114,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
     // have already been performed, as on hardware).
     unsigned done = 0;
     while (done < length) {
-        TranslationRequest request;
-        request.stream_id = attrs->stream_id;
-        if (attrs->has_substream) request.substream_id = attrs->substream_id;
-        request.address = address + done;
-        request.write = p.is_write();
-        request.privileged = attrs->privileged;
-        request.instruction = attrs->instruction;
+        const TranslationRequest request = translation_request(*attrs, p.is_write(), address + done);
         const sc_time walk_started = delay;
         DownstreamReader reader(downstream, &delay, walk_payloads_);
         const TranslationResult result =
@@ -206,13 +211,7 @@ unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
     // Debug access: translates with debug reads, records nothing, and serves at most the first page.
     const MasterAttrs* attrs = p.get_extension<MasterAttrs>();
     if (!attrs) return 0;
-    TranslationRequest request;
-    request.stream_id = attrs->stream_id;
-    if (attrs->has_substream) request.substream_id = attrs->substream_id;
-    request.address = p.get_address();
-    request.write = p.is_write();
-    request.privileged = attrs->privileged;
-    request.instruction = attrs->instruction;
+    const TranslationRequest request = translation_request(*attrs, p.is_write(), p.get_address());
     DownstreamReader reader(downstream, nullptr, walk_payloads_);
     // Debug accesses read the caches without changing them: translate from memory.
     const TranslationResult result = translate(request, translation_environment(), reader);
@@ -236,8 +235,8 @@ void Smmuv3::record_event(const EventRecord& event, sc_time& delay) {
     }
     const QueueGeometry q = QueueGeometry::from_base_register(bank_.get("EVTQ_BASE"), params_.features.evtq_log2_entries,
                                                               event_entry_bytes);
-    const std::uint32_t prod = u32(bank_.get("EVTQ_PROD"));
-    const std::uint32_t cons = u32(bank_.get("EVTQ_CONS"));
+    const std::uint32_t prod = register32("EVTQ_PROD");
+    const std::uint32_t cons = register32("EVTQ_CONS");
     if (queue_full(prod, cons, q.log2size) || !queue_consistent(prod, cons, q.log2size)) {
         ++events_lost_;
         bank_.set("EVTQ_PROD", eventq_prod_after_discard(prod, cons));
@@ -261,7 +260,7 @@ void Smmuv3::record_event(const EventRecord& event, sc_time& delay) {
     // The queue became non-empty: interrupt, by MSI when one is configured.
     const std::uint64_t msi_address = irq_cfg::ADDR.extract(bank_.get("EVTQ_IRQ_CFG0")) << irq_cfg::ADDR.lsb;
     if (params_.features.msi && msi_address != 0) {
-        if (!write_msi(msi_address, u32(bank_.get("EVTQ_IRQ_CFG1")))) raise_gerror(gerror::MSI_EVENTQ_ABT_ERR);
+        if (!write_msi(msi_address, register32("EVTQ_IRQ_CFG1"))) raise_gerror(gerror::MSI_EVENTQ_ABT_ERR);
         return;
     }
     pulse(kEvtqIrq);

@@ -1,5 +1,6 @@
 #include "models/smmuv3/translate.h"
 
+#include "models/common/little_endian.h"
 #include "models/smmuv3/cd.h"
 #include "models/smmuv3/ste.h"
 
@@ -8,11 +9,7 @@
 namespace iommu_vp::smmuv3 {
 namespace {
 
-std::uint64_t load_le64(const std::uint8_t* bytes) {
-    std::uint64_t value = 0;
-    for (unsigned i = 8; i-- > 0;) value = (value << 8) | bytes[i];
-    return value;
-}
+std::uint64_t load_le64(const std::uint8_t* bytes) { return load_le(bytes, 8); }
 
 template <std::size_t N>
 std::array<std::uint64_t, N> load_words(const std::uint8_t* bytes) {
@@ -94,7 +91,7 @@ private:
     // Set ste_ / cd_ to the cached entry, or to a fresh decode kept in the storage member.
     bool fetch_ste();
     bool fetch_cd();
-    std::optional<std::uint64_t> stage1(std::uint64_t va, const Decoded<TableSelection>& table);
+    std::optional<std::uint64_t> stage1(const Decoded<TableSelection>& table);
     std::optional<std::uint64_t> stage2(std::uint64_t ipa, EventClass event_class, const vmsa::Access& access);
 
     void terminate(EventType type, bool record, const char* reason = "");
@@ -331,8 +328,7 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
     return walk.translation.output_address;
 }
 
-std::optional<std::uint64_t> Translator::stage1(std::uint64_t va, const Decoded<TableSelection>& table) {
-    static_cast<void>(va);
+std::optional<std::uint64_t> Translator::stage1(const Decoded<TableSelection>& table) {
     if (!table.ok()) {
         terminate(EventType::F_TRANSLATION, cd_->r, table.reason);
         if (!cd_->a) result_.response = FaultResponse::raz_wi;
@@ -488,7 +484,7 @@ TranslationResult Translator::run() {
     const std::uint64_t tlb_generation = caches_.tlb ? caches_.tlb->generation() : 0;
 
     if (stage1_active) {
-        const std::optional<std::uint64_t> ipa = stage1(address, select_translation_table(*cd_, address));
+        const std::optional<std::uint64_t> ipa = stage1(select_translation_table(*cd_, address));
         if (!ipa) return result_;
         address = *ipa;
     }

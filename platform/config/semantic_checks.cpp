@@ -1,5 +1,6 @@
 #include "platform/config/semantic_checks.h"
 
+#include "models/smmuv3/features.h"
 #include "models/smmuv3/registers.h"
 #include "platform/io/trace_file.h"
 #include "platform/tables/smmuv3_tables_config.h"
@@ -58,9 +59,8 @@ void check_address_map(LoadResult& result) {
 void check_smmuv3(LoadResult& result, std::vector<std::pair<std::uint64_t, std::string>>& lines_used,
                   const std::string& name, const ordered_json& smmu) {
     const std::string path = "smmuv3." + name;
-    static const std::vector<std::uint64_t> kOutputSizes = {32, 36, 40, 42, 44, 48, 52};
-    const std::uint64_t oas = smmu["oas_bits"];
-    if (std::find(kOutputSizes.begin(), kOutputSizes.end(), oas) == kOutputSizes.end())
+    const unsigned oas = smmu["oas_bits"];
+    if (smmuv3::address_size_bits(smmuv3::address_size_encoding(oas)) != oas)
         result.errors.push_back({result.config.location_of(path + ".oas_bits"),
                                  "value " + std::to_string(oas) +
                                      " is not an SMMUv3 output size (allowed: 32, 36, 40, 42, 44, 48, 52)"});

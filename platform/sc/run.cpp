@@ -39,7 +39,7 @@ std::vector<ScriptCommand> table_setup(const PlatformConfig& config) {
         }
         ScriptCommand poll;
         poll.verb = ScriptVerb::poll32;
-        poll.address = smmu.base + 0x24;  // CR0ACK
+        poll.address = smmu.base + smmu.tables->cr0_ack_offset;
         poll.mask = smmu.tables->cr0;
         poll.value = smmu.tables->cr0;
         poll.time_ns = 1e6;

@@ -1,5 +1,7 @@
 #include "platform/sc/script_runner.h"
 
+#include "models/common/little_endian.h"
+
 #include "models/common/log.h"
 #include "models/common/payload.h"
 
@@ -31,16 +33,6 @@ std::string expect_word(tlm::tlm_response_status status) {
     case tlm::TLM_ADDRESS_ERROR_RESPONSE: return "address_error";
     default: return "error";
     }
-}
-
-std::uint64_t load_le(const std::uint8_t* data, unsigned bytes) {
-    std::uint64_t value = 0;
-    for (unsigned i = 0; i < bytes; ++i) value |= std::uint64_t{data[i]} << (8 * i);
-    return value;
-}
-
-void store_le(std::uint8_t* data, std::uint64_t value, unsigned bytes) {
-    for (unsigned i = 0; i < bytes; ++i) data[i] = static_cast<std::uint8_t>(value >> (8 * i));
 }
 
 }  // namespace
@@ -97,7 +89,7 @@ unsigned ScriptRunner::debug_access(bool is_read, std::uint64_t address, std::ui
 
 ScriptRunner::Outcome ScriptRunner::register_write(const ScriptCommand& c) {
     std::uint8_t data[8];
-    store_le(data, c.value, c.access_bytes());
+    store_le(data, c.access_bytes(), c.value);
     const tlm::tlm_response_status status = bus_access(false, c.address, data, c.access_bytes());
     if (status != tlm::TLM_OK_RESPONSE) return {status_word(status), "bus answered " + status_word(status)};
     return {"ok", ""};

@@ -9,7 +9,7 @@ namespace {
 // --- Encodings (the builder's own; see the header) -------------------------------------------
 
 // SMMUv3 register offsets (SMMUv3 6.3) and the values written to them.
-constexpr std::uint64_t kCr0 = 0x20, kCr1 = 0x28, kCr2 = 0x2c, kStrtabBase = 0x80, kStrtabBaseCfg = 0x88,
+constexpr std::uint64_t kCr0 = 0x20, kCr0Ack = 0x24, kCr1 = 0x28, kCr2 = 0x2c, kStrtabBase = 0x80, kStrtabBaseCfg = 0x88,
                         kCmdqBase = 0x90, kEvtqBase = 0xa0;
 constexpr std::uint32_t kCr0SmmuEn = 1u << 0, kCr0EvtqEn = 1u << 2, kCr0CmdqEn = 1u << 3;
 // CR1: queue and table accesses write-back cacheable (IC = OC = 0b01), inner shareable (SH = 0b11).
@@ -301,6 +301,7 @@ BuiltTables Builder::build() {
         {kCr2, 4, kCr2RecordInvalidSidPrivateTlb},
     };
     out.cr0 = kCr0SmmuEn | kCr0EvtqEn | kCr0CmdqEn;
+    out.cr0_ack_offset = kCr0Ack;
     out.registers.push_back({kCr0, 4, out.cr0});
     return out;
 }

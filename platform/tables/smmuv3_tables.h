@@ -70,6 +70,7 @@ struct BuiltTables {
     std::vector<MemoryBlock> memory;          // structures to place (debug writes)
     std::vector<RegisterWriteOp> registers;   // in order; then poll CR0ACK for the enables
     std::uint32_t cr0 = 0;                    // the CR0 value written last
+    std::uint64_t cr0_ack_offset = 0;         // poll this register until it reads `cr0`
     std::string error;                        // non-empty: the spec cannot be built (region too small, ...)
 };
 

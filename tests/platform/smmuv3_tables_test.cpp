@@ -77,6 +77,7 @@ TEST(Smmuv3Tables, RegistersEnableTheSmmuLast) {
     EXPECT_EQ(t.registers[6].offset, 0x20u);  // CR0 last: SMMUEN | EVTQEN | CMDQEN
     EXPECT_EQ(t.registers[6].value, 0xdu);
     EXPECT_EQ(t.cr0, 0xdu);
+    EXPECT_EQ(t.cr0_ack_offset, 0x24u);  // CR0ACK
 }
 
 TEST(Smmuv3Tables, AlignedRangesUseBlocks) {
