@@ -13,7 +13,7 @@ namespace iommu_vp::platform {
 namespace {
 
 // The SMMU set-up a `tables:` section asks for, as script commands: structures written to memory
-// (debug writes), the registers, and a poll for the enables' acknowledgement.
+// (debug writes), then the register writes and polls in the builder's order.
 std::vector<ScriptCommand> table_setup(const PlatformConfig& config) {
     std::vector<ScriptCommand> commands;
     auto add = [&](ScriptCommand c, const std::string& smmu, std::string text) {
@@ -30,20 +30,19 @@ std::vector<ScriptCommand> table_setup(const PlatformConfig& config) {
             c.bytes = block.bytes;
             add(std::move(c), smmu.name, "structures");
         }
-        for (const RegisterWriteOp& w : smmu.tables->registers) {
+        for (const RegisterStep& step : smmu.tables->registers) {
             ScriptCommand c;
-            c.verb = w.width_bytes == 8 ? ScriptVerb::write64 : ScriptVerb::write32;
-            c.address = smmu.base + w.offset;
-            c.value = w.value;
-            add(std::move(c), smmu.name, "register write");
+            c.address = smmu.base + step.offset;
+            c.value = step.value;
+            if (step.kind == RegisterStep::Kind::poll) {
+                c.verb = ScriptVerb::poll32;
+                c.mask = step.mask;
+                c.time_ns = 1e6;
+            } else {
+                c.verb = step.width_bytes == 8 ? ScriptVerb::write64 : ScriptVerb::write32;
+            }
+            add(std::move(c), smmu.name, step.what);
         }
-        ScriptCommand poll;
-        poll.verb = ScriptVerb::poll32;
-        poll.address = smmu.base + smmu.tables->cr0_ack_offset;
-        poll.mask = smmu.tables->cr0;
-        poll.value = smmu.tables->cr0;
-        poll.time_ns = 1e6;
-        add(std::move(poll), smmu.name, "poll CR0ACK");
     }
     return commands;
 }

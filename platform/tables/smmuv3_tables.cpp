@@ -292,17 +292,18 @@ BuiltTables Builder::build() {
         return out;
     }
     for (auto& [address, bytes] : blocks_) out.memory.push_back(MemoryBlock{address, std::move(bytes)});
+    using Step = RegisterStep;
+    const std::uint32_t cr0 = kCr0SmmuEn | kCr0EvtqEn | kCr0CmdqEn;
     out.registers = {
-        {kStrtabBase, 8, stream_table},
-        {kStrtabBaseCfg, 4, log2_streams},  // FMT 0: linear
-        {kCmdqBase, 8, command_queue | kCommandQueueLog2},
-        {kEvtqBase, 8, event_queue | kEventQueueLog2},
-        {kCr1, 4, kCr1WriteBackInnerShareable},
-        {kCr2, 4, kCr2RecordInvalidSidPrivateTlb},
+        Step::write(kStrtabBase, 8, stream_table, "STRTAB_BASE"),
+        Step::write(kStrtabBaseCfg, 4, log2_streams, "STRTAB_BASE_CFG"),  // FMT 0: linear
+        Step::write(kCmdqBase, 8, command_queue | kCommandQueueLog2, "CMDQ_BASE"),
+        Step::write(kEvtqBase, 8, event_queue | kEventQueueLog2, "EVTQ_BASE"),
+        Step::write(kCr1, 4, kCr1WriteBackInnerShareable, "CR1"),
+        Step::write(kCr2, 4, kCr2RecordInvalidSidPrivateTlb, "CR2"),
+        Step::write(kCr0, 4, cr0, "CR0"),
+        Step::poll(kCr0Ack, cr0, cr0, "poll CR0ACK"),
     };
-    out.cr0 = kCr0SmmuEn | kCr0EvtqEn | kCr0CmdqEn;
-    out.cr0_ack_offset = kCr0Ack;
-    out.registers.push_back({kCr0, 4, out.cr0});
     return out;
 }
 

@@ -14,6 +14,8 @@
 // 16/64 KiB granules, 2-level tables.
 #pragma once
 
+#include "platform/tables/built_tables.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -53,25 +55,6 @@ struct TablesSpec {
     std::uint64_t region_size = 0;
     unsigned output_bits = 48;      // the SMMU's OAS: IPS and S2PS are set to it
     std::vector<TableStream> streams;
-};
-
-struct MemoryBlock {
-    std::uint64_t address = 0;
-    std::vector<std::uint8_t> bytes;
-};
-
-struct RegisterWriteOp {
-    std::uint64_t offset = 0;  // from the SMMU's register base
-    unsigned width_bytes = 4;
-    std::uint64_t value = 0;
-};
-
-struct BuiltTables {
-    std::vector<MemoryBlock> memory;          // structures to place (debug writes)
-    std::vector<RegisterWriteOp> registers;   // in order; then poll CR0ACK for the enables
-    std::uint32_t cr0 = 0;                    // the CR0 value written last
-    std::uint64_t cr0_ack_offset = 0;         // poll this register until it reads `cr0`
-    std::string error;                        // non-empty: the spec cannot be built (region too small, ...)
 };
 
 BuiltTables build_smmuv3_tables(const TablesSpec& spec);

@@ -68,7 +68,7 @@ TEST(Smmuv3Tables, StageOneStreamWithOnePage) {
 TEST(Smmuv3Tables, RegistersEnableTheSmmuLast) {
     const BuiltTables t = build_smmuv3_tables(one_page_spec());
     ASSERT_EQ(t.error, "");
-    ASSERT_EQ(t.registers.size(), 7u);
+    ASSERT_EQ(t.registers.size(), 8u);
     EXPECT_EQ(t.registers[0].offset, 0x80u);  // STRTAB_BASE
     EXPECT_EQ(t.registers[0].value, 0x8800'0000u);
     EXPECT_EQ(t.registers[1].value, 2u);      // STRTAB_BASE_CFG: linear, LOG2SIZE 2
@@ -76,8 +76,10 @@ TEST(Smmuv3Tables, RegistersEnableTheSmmuLast) {
     EXPECT_EQ(t.registers[3].value, 0x8800'1000u | 7);  // EVTQ_BASE, 128 entries
     EXPECT_EQ(t.registers[6].offset, 0x20u);  // CR0 last: SMMUEN | EVTQEN | CMDQEN
     EXPECT_EQ(t.registers[6].value, 0xdu);
-    EXPECT_EQ(t.cr0, 0xdu);
-    EXPECT_EQ(t.cr0_ack_offset, 0x24u);  // CR0ACK
+    EXPECT_EQ(t.registers[7].kind, RegisterStep::Kind::poll);
+    EXPECT_EQ(t.registers[7].offset, 0x24u);  // CR0ACK
+    EXPECT_EQ(t.registers[7].value, 0xdu);
+    EXPECT_EQ(t.registers[7].mask, 0xdu);
 }
 
 TEST(Smmuv3Tables, AlignedRangesUseBlocks) {
