@@ -1,5 +1,7 @@
 #include "models/smmuv3/smmuv3.h"
 
+#include "models/common/register_window.h"
+
 #include "models/common/fault_response.h"
 #include "models/common/little_endian.h"
 #include "models/common/log.h"
@@ -145,62 +147,12 @@ void Smmuv3::attach_register_hooks() {
 }
 
 void Smmuv3::reg_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
-    const unsigned length = p.get_data_length();
-    if (p.get_byte_enable_ptr() || p.get_streaming_width() != length) {
-        ++register_errors_;
-        IVP_LOG(LogCategory::guest_error, name(), "register access with byte enables or streaming at 0x"
-                                                      << std::hex << p.get_address());
-        p.set_response_status(p.get_byte_enable_ptr() ? tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE
-                                                       : tlm::TLM_BURST_ERROR_RESPONSE);
-        return;
-    }
     access_offset_ = delay;
-    std::uint64_t value = 0;
-    RegisterAccessStatus status = RegisterAccessStatus::ok;
-    if (p.is_read()) {
-        ++register_reads_;
-        status = bank_.read(p.get_address(), length, value);
-    } else if (p.is_write()) {
-        ++register_writes_;
-        value = load_le(p.get_data_ptr(), length);
-        status = bank_.write(p.get_address(), length, value);
-    }
+    serve_register_access(bank_, p, name(), {register_reads_, register_writes_, register_errors_});
     delay += params_.register_latency;
-
-    switch (status) {
-    case RegisterAccessStatus::ok:
-        if (p.is_read()) store_le(p.get_data_ptr(), length, value);
-        p.set_response_status(tlm::TLM_OK_RESPONSE);
-        return;
-    case RegisterAccessStatus::unmapped:
-        // Offsets with no register are RES0 or IMPLEMENTATION DEFINED space: read as zero, writes
-        // ignored (SMMUv3 6.2). Software touching them is still worth a note.
-        IVP_LOG(LogCategory::guest_error, name(), "access to unmapped register offset 0x" << std::hex
-                                                      << p.get_address() << " (RAZ/WI)");
-        if (p.is_read() && length <= 8) store_le(p.get_data_ptr(), length, 0);
-        p.set_response_status(length == 4 || length == 8 ? tlm::TLM_OK_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE);
-        return;
-    case RegisterAccessStatus::bad_size:
-    case RegisterAccessStatus::misaligned:
-        // Accesses other than aligned 32-bit ones, or 64-bit ones to 64-bit registers, are CONSTRAINED
-        // UNPREDICTABLE (SMMUv3 6.2); this model answers them with a slave error.
-        ++register_errors_;
-        IVP_LOG(LogCategory::guest_error, name(), length << "-byte register access at 0x" << std::hex
-                                                      << p.get_address() << " refused");
-        p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-        return;
-    }
 }
 
-unsigned int Smmuv3::reg_transport_dbg(tlm::tlm_generic_payload& p) {
-    // Debug reads see the registers without side effects; debug writes change nothing.
-    if (!p.is_read()) return 0;
-    const unsigned length = p.get_data_length();
-    std::uint64_t value = 0;
-    if (bank_.peek(p.get_address(), length, value) != RegisterAccessStatus::ok) return 0;
-    store_le(p.get_data_ptr(), length, value);
-    return length;
-}
+unsigned int Smmuv3::reg_transport_dbg(tlm::tlm_generic_payload& p) { return peek_register_access(bank_, p); }
 
 void Smmuv3::acknowledge_later(sc_core::sc_event& event) {
     event.notify(access_offset_ + params_.acknowledge_latency);
