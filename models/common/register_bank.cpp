@@ -54,6 +54,18 @@ RegisterAccessStatus RegisterBank::peek(std::uint64_t offset, unsigned size_byte
     return status;
 }
 
+void RegisterBank::add(const RegisterLayout& layout) {
+    RegisterSpec spec;
+    spec.name = layout.name;
+    spec.offset = layout.offset;
+    spec.width_bytes = layout.width_bytes;
+    spec.reset = layout.reset;
+    spec.writable = layout.writable;
+    spec.w1c = layout.w1c;
+    spec.fields = layout.fields;
+    add(std::move(spec));
+}
+
 RegisterAccessStatus RegisterBank::read(std::uint64_t offset, unsigned size_bytes, std::uint64_t& value) {
     const Hit hit = locate(offset);
     const RegisterAccessStatus status = check_access(hit, size_bytes);

@@ -48,6 +48,18 @@ struct RegisterSpec {
     std::function<void(const RegisterWrite&)> on_write;
 };
 
+// A register's layout without behaviour: what a model's register table lists (hooks are attached by
+// name afterwards, so the table stays data).
+struct RegisterLayout {
+    std::string name;
+    std::uint64_t offset;
+    unsigned width_bytes;
+    std::uint64_t reset;
+    std::uint64_t writable;
+    std::uint64_t w1c;
+    std::vector<RegisterField> fields;
+};
+
 enum class RegisterAccessStatus { ok, unmapped, bad_size, misaligned };
 
 class RegisterBank {
@@ -56,6 +68,7 @@ public:
 
     // Adds a register; overlapping or malformed definitions are model bugs and throw.
     void add(RegisterSpec spec);
+    void add(const RegisterLayout& layout);
 
     RegisterAccessStatus read(std::uint64_t offset, unsigned size_bytes, std::uint64_t& value);
     RegisterAccessStatus write(std::uint64_t offset, unsigned size_bytes, std::uint64_t value);

@@ -17,16 +17,6 @@ std::uint64_t set_if(bool condition, BitField field, std::uint64_t value = 1) {
 // Queue index registers hold an index and a wrap bit below bit 20 (the largest queue is 2^19).
 constexpr BitField kQueueIndexAndWrap = queue_field::POINTER;
 
-struct RegisterTableEntry {
-    const char* name;
-    std::uint64_t offset;
-    unsigned width_bytes;
-    std::uint64_t reset;
-    std::uint64_t writable;
-    std::uint64_t w1c;
-    std::vector<RegisterField> fields;
-};
-
 std::vector<RegisterField> msi_address_fields() { return {{"ADDR", irq_cfg::ADDR}}; }
 std::vector<RegisterField> msi_attribute_fields() { return {{"MemAttr", irq_cfg::MemAttr}, {"SH", irq_cfg::SH}}; }
 std::vector<RegisterField> queue_base_fields() {
@@ -112,7 +102,7 @@ void add_registers(RegisterBank& bank, const Features& f, const Identity& id, bo
         {"MSI_EVTQ_ABT_ERR", gerror::MSI_EVENTQ_ABT_ERR}, {"MSI_PRIQ_ABT_ERR", gerror::MSI_PRIQ_ABT_ERR},
         {"MSI_GERROR_ABT_ERR", gerror::MSI_GERROR_ABT_ERR}, {"SFM_ERR", gerror::SFM_ERR}};
 
-    const std::vector<RegisterTableEntry> table = {
+    const std::vector<RegisterLayout> table = {
         {"IDR0", reg::IDR0, 4, idr0_value(f), 0, 0,
          {{"S2P", idr0::S2P}, {"S1P", idr0::S1P}, {"TTF", idr0::TTF}, {"COHACC", idr0::COHACC},
           {"HTTU", idr0::HTTU}, {"HYP", idr0::HYP}, {"ATS", idr0::ATS}, {"ASID16", idr0::ASID16},
@@ -170,17 +160,7 @@ void add_registers(RegisterBank& bank, const Features& f, const Identity& id, bo
         {"EVTQ_IRQ_CFG1", reg::EVTQ_IRQ_CFG1, 4, 0, msi_data, 0, {{"DATA", irq_cfg::DATA}}},
         {"EVTQ_IRQ_CFG2", reg::EVTQ_IRQ_CFG2, 4, 0, msi_attr, 0, msi_attribute_fields()},
     };
-    for (const RegisterTableEntry& entry : table) {
-        RegisterSpec spec;
-        spec.name = entry.name;
-        spec.offset = entry.offset;
-        spec.width_bytes = entry.width_bytes;
-        spec.reset = entry.reset;
-        spec.writable = entry.writable;
-        spec.w1c = entry.w1c;
-        spec.fields = entry.fields;
-        bank.add(std::move(spec));
-    }
+    for (const RegisterLayout& layout : table) bank.add(layout);
 }
 
 }  // namespace iommu_vp::smmuv3
