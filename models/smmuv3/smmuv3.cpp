@@ -37,25 +37,9 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       register_reads_(stats_.counter("register_reads", "register reads on the programming interface")),
       register_writes_(stats_.counter("register_writes", "register writes on the programming interface")),
       register_errors_(stats_.counter("register_errors", "register accesses refused (size, alignment, byte enables)")),
-      bypassed_(stats_.counter("bypassed", "transactions passed through untranslated (SMMUEN = 0, GBPA)")),
-      aborted_(stats_.counter("aborted", "transactions terminated with an abort")),
-      translated_(stats_.counter("translated", "transactions translated and passed downstream")),
-      faults_(stats_.counter("faults", "transactions terminated by a translation or configuration fault")),
+      traffic_(stats_),
       events_recorded_(stats_.counter("events_recorded", "event records written to the event queue")),
       events_lost_(stats_.counter("events_lost", "event records discarded: queue full or disabled")),
-      missing_attributes_(stats_.counter("missing_master_attrs", "transactions without a MasterAttrs extension")),
-      translation_latency_(stats_.histogram("translation_latency", "SMMU-added latency of a translated transaction")),
-      tlb_hits_(stats_.counter("tlb_hits", "translations found in the TLB")),
-      tlb_misses_(stats_.counter("tlb_misses", "TLB lookups that missed")),
-      tlb_probes_(stats_.counter("tlb_probes", "TLB probes (one per page size present, and per global tag)")),
-      walk_cache_hits_(stats_.counter("walk_cache_hits", "walks that started from a table found in the walk cache")),
-      walk_cache_misses_(stats_.counter("walk_cache_misses", "walks that found no table in the walk cache")),
-      config_hits_(stats_.counter("config_cache_hits", "STEs and CDs found in the configuration cache")),
-      config_misses_(stats_.counter("config_cache_misses", "STEs and CDs fetched from memory")),
-      walks_(stats_.counter("walks", "translations that read descriptors or structures from memory")),
-      descriptor_fetches_(stats_.counter("descriptor_fetches", "STE, CD and descriptor reads")),
-      walk_queue_wait_ps_(stats_.counter("walk_queue_wait_ps", "time walks waited for a free walker, in ps")),
-      dmi_refused_(stats_.counter("dmi_refused", "direct memory pointers refused to upstream masters")),
       commands_(stats_.counter("commands", "commands consumed from the command queue")),
       command_errors_(stats_.counter("command_errors", "commands that stopped the queue (CERROR_ILL, CERROR_ABT)")),
       gerrors_raised_(stats_.counter("gerrors_raised", "global errors activated in GERROR")),
@@ -213,7 +197,7 @@ void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
         return;
     }
     if (smmuv3::gbpa::ABORT.is_set_in(effective_gbpa_)) {
-        ++aborted_;
+        ++traffic_.aborted;
         terminate_transaction(p, FaultResponse::abort);
         return;
     }
@@ -222,11 +206,11 @@ void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
     // an event (SMMUv3 3.4).
     const unsigned oas = params_.features.oas_bits;
     if (oas < 64 && ((p.get_address() + p.get_data_length() - 1) >> oas) != 0) {
-        ++aborted_;
+        ++traffic_.aborted;
         terminate_transaction(p, FaultResponse::abort);
         return;
     }
-    ++bypassed_;
+    ++traffic_.bypassed;
     downstream->b_transport(p, delay);
 }
 
@@ -239,7 +223,7 @@ unsigned int Smmuv3::up_transport_dbg(int, tlm::tlm_generic_payload& p) {
 bool Smmuv3::up_get_direct_mem_ptr(int, tlm::tlm_generic_payload& p, tlm::tlm_dmi& dmi) {
     // No pointer ever bypasses translation: a granted DMI region could not be revoked exactly when
     // the configuration changes (a later issue adds translated DMI with exact invalidation).
-    ++dmi_refused_;
+    ++traffic_.dmi_refused;
     dmi.allow_none();
     dmi.set_start_address(0);
     dmi.set_end_address(~sc_dt::uint64{0});

@@ -21,7 +21,10 @@
 // the secure programming interface, VMSAv8-32 and big-endian tables.
 #pragma once
 
+#include "models/common/downstream_access.h"
+#include "models/common/master_attrs.h"
 #include "models/common/register_bank.h"
+#include "models/common/translation_stats.h"
 #include "models/common/stats.h"
 #include "models/common/bitfield.h"
 #include "models/smmuv3/command.h"
@@ -101,19 +104,6 @@ public:
     const RegisterBank& registers() const { return bank_; }
     const StatsGroup& stats() const override { return stats_; }
 
-    // Payloads for table reads, reused: constructing a generic payload allocates. A pool rather
-    // than one payload, because a downstream target may wait() inside b_transport and let another
-    // master's transaction start a walk meanwhile.
-    class PayloadPool {
-    public:
-        tlm::tlm_generic_payload* take();
-        void give_back(tlm::tlm_generic_payload* payload) { free_.push_back(payload); }
-
-    private:
-        std::vector<std::unique_ptr<tlm::tlm_generic_payload>> all_;
-        std::vector<tlm::tlm_generic_payload*> free_;
-    };
-
 private:
     // Programming interface.
     void reg_b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
@@ -159,6 +149,8 @@ private:
     unsigned int translate_debug(tlm::tlm_generic_payload& payload);
     void account_translation(const smmuv3::TranslationResult& result, const sc_core::sc_time& walk_started,
                              sc_core::sc_time& delay);
+    smmuv3::TranslationResult translate_piece(const MasterAttrs& attrs, bool write, std::uint64_t address,
+                                              sc_core::sc_time& delay, sc_core::sc_time& translation_time);
     smmuv3::StreamStats* stats_for(std::uint32_t stream_id) override;
     // The SMMU-wide state translations depend on, rebuilt only after a write to a register it
     // comes from (the hit path does no register look-up by name).
@@ -192,25 +184,9 @@ private:
     Counter& register_reads_;
     Counter& register_writes_;
     Counter& register_errors_;
-    Counter& bypassed_;
-    Counter& aborted_;
-    Counter& translated_;
-    Counter& faults_;
+    TranslationStats traffic_;
     Counter& events_recorded_;
     Counter& events_lost_;
-    Counter& missing_attributes_;
-    LatencyHistogram& translation_latency_;
-    Counter& tlb_hits_;
-    Counter& tlb_misses_;
-    Counter& tlb_probes_;
-    Counter& walk_cache_hits_;
-    Counter& walk_cache_misses_;
-    Counter& config_hits_;
-    Counter& config_misses_;
-    Counter& walks_;
-    Counter& descriptor_fetches_;
-    Counter& walk_queue_wait_ps_;
-    Counter& dmi_refused_;
     Counter& commands_;
     Counter& command_errors_;
     Counter& gerrors_raised_;

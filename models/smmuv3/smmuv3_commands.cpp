@@ -170,16 +170,10 @@ void Smmuv3::raise_gerror(BitField error) {
 }
 
 bool Smmuv3::write_msi(std::uint64_t address, std::uint32_t data) {
-    std::uint8_t bytes[4] = {static_cast<std::uint8_t>(data), static_cast<std::uint8_t>(data >> 8),
-                             static_cast<std::uint8_t>(data >> 16), static_cast<std::uint8_t>(data >> 24)};
-    tlm::tlm_generic_payload msi;
-    prepare_payload(msi, false, address, bytes, sizeof bytes);
-    sc_time delay = SC_ZERO_TIME;
-    downstream->b_transport(msi, delay);
+    const bool ok = send_msi(downstream, address, data);
     ++msis_sent_;
-    IVP_LOG(LogCategory::cmd, name(), "MSI 0x" << std::hex << data << " -> 0x" << address
-                                                << (msi.is_response_ok() ? "" : " (aborted)"));
-    return msi.is_response_ok();
+    IVP_LOG(LogCategory::cmd, name(), "MSI 0x" << std::hex << data << " -> 0x" << address << (ok ? "" : " (aborted)"));
+    return ok;
 }
 
 void Smmuv3::pulse(IrqOutput output) { irq_rise_[output].notify(SC_ZERO_TIME); }

@@ -5,6 +5,7 @@
 #include "models/common/log.h"
 #include "models/common/master_attrs.h"
 #include "models/common/payload.h"
+#include "models/common/translated_access.h"
 #include "models/smmuv3/gerror.h"
 #include "models/smmuv3/queue_pointers.h"
 
@@ -19,34 +20,17 @@ using namespace smmuv3;
 namespace {
 
 
-// Reads of tables and configuration structures through the downstream socket. Timed reads add
-// what the memory system returns to the transaction's delay; debug reads (for transport_dbg)
-// cost nothing and change nothing.
+// Table and configuration-structure reads through the downstream socket (timed, or debug when
+// there is no delay).
 class DownstreamReader : public TableReader {
 public:
-    using Socket = tlm_utils::simple_initiator_socket<Smmuv3>;
-    DownstreamReader(Socket& socket, sc_time* delay, Smmuv3::PayloadPool& pool)
-        : socket_(socket), delay_(delay), pool_(pool) {}
-    ~DownstreamReader() override {
-        if (payload_) pool_.give_back(payload_);
-    }
-    DownstreamReader(const DownstreamReader&) = delete;
-    DownstreamReader& operator=(const DownstreamReader&) = delete;
-
+    DownstreamReader(DownstreamAccess::Socket& socket, sc_time* delay, PayloadPool& pool) : access_(socket, delay, pool) {}
     bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) override {
-        if (!payload_) payload_ = pool_.take();  // only when a read happens: a TLB hit reads nothing
-        tlm::tlm_generic_payload& p = *payload_;
-        prepare_payload(p, true, address, bytes, length);
-        if (!delay_) return socket_->transport_dbg(p) == length;
-        socket_->b_transport(p, *delay_);
-        return p.is_response_ok();
+        return access_.read(address, bytes, length);
     }
 
 private:
-    Socket& socket_;
-    sc_time* delay_;
-    Smmuv3::PayloadPool& pool_;
-    tlm::tlm_generic_payload* payload_ = nullptr;
+    DownstreamAccess access_;
 };
 
 // What translation needs to know of a transaction: its master's attributes and direction.
@@ -62,16 +46,6 @@ TranslationRequest translation_request(const MasterAttrs& attrs, bool write, std
 }
 
 }  // namespace
-
-tlm::tlm_generic_payload* Smmuv3::PayloadPool::take() {
-    if (free_.empty()) {
-        all_.push_back(std::make_unique<tlm::tlm_generic_payload>());
-        return all_.back().get();
-    }
-    tlm::tlm_generic_payload* payload = free_.back();
-    free_.pop_back();
-    return payload;
-}
 
 const TranslationEnvironment& Smmuv3::translation_environment() {
     if (!environment_stale_) return environment_;
@@ -89,7 +63,7 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
     if (!attrs) {
         // The platform bound a master that does not say which stream it is: a configuration error
         // of the platform, not of the software, reported once per SMMU.
-        ++missing_attributes_;
+        ++traffic_.missing_attributes;
         log::unimplemented_once(name(), "transactions without a MasterAttrs extension (terminated with an abort)");
         terminate_transaction(p, FaultResponse::abort);
         return;
@@ -101,60 +75,40 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
         p.set_response_status(p.get_data_length() == 0 ? tlm::TLM_GENERIC_ERROR_RESPONSE : tlm::TLM_BURST_ERROR_RESPONSE);
         return;
     }
-    const TranslationEnvironment& env = translation_environment();
     sc_time translation_time = sc_core::SC_ZERO_TIME;  // what the SMMU adds, without the access itself
-    const std::uint64_t address = p.get_address();
-    unsigned char* const data = p.get_data_ptr();
-    const unsigned length = p.get_data_length();
-    unsigned char* const byte_enables = p.get_byte_enable_ptr();
-    const unsigned byte_enable_length = p.get_byte_enable_length();
-
-    // Each translation granule the access touches is translated on its own and the access is
-    // split downstream accordingly; a fault on any page terminates the transaction (earlier pieces
-    // have already been performed, as on hardware).
-    unsigned done = 0;
-    while (done < length) {
-        const TranslationRequest request = translation_request(*attrs, p.is_write(), address + done);
-        const sc_time walk_started = delay;
-        DownstreamReader reader(downstream, &delay, walk_payloads_);
-        const TranslationResult result =
-            translate(request, env, reader, TranslationCaches{&config_cache_, &tlb_, &walk_cache_, this});
-        account_translation(result, walk_started, delay);
-        translation_time += delay - walk_started;
-        if (result.kind == TranslationResult::Kind::terminated) {
-            ++faults_;
-            IVP_LOG(LogCategory::fault, name(), describe(result.event) << (result.record_event ? "" : " (not recorded)")
-                                                    << (*result.reason ? std::string(": ") + result.reason : ""));
-            if (result.record_event) record_event(result.event, delay);
-            p.set_address(address);
-            p.set_data_ptr(data);
-            p.set_data_length(length);
-            p.set_streaming_width(length);
-            p.set_byte_enable_ptr(byte_enables);
-            terminate_transaction(p, result.response);
-            return;
-        }
-        const std::uint64_t page_end = (request.address | low_mask(result.size_bits)) + 1;
-        const unsigned piece = static_cast<unsigned>(std::min<std::uint64_t>(length - done, page_end - request.address));
-        p.set_address(result.output_address);
-        p.set_data_ptr(data + done);
-        p.set_data_length(piece);
-        p.set_streaming_width(piece);
-        // Byte enables repeat every byte_enable_length bytes: the piece starts `done` bytes in.
-        if (byte_enables && byte_enable_length) p.set_byte_enable_ptr(byte_enables + done % byte_enable_length);
-        downstream->b_transport(p, delay);
-        if (!p.is_response_ok()) break;  // the downstream error is the transaction's answer
-        done += piece;
+    // Each page is translated on its own; a fault on any page terminates the transaction.
+    TranslationResult fault;
+    const TranslatedAccessOutcome outcome =
+        perform_translated_access(p, delay, downstream, [&](std::uint64_t input) {
+            const TranslationResult result = translate_piece(*attrs, p.is_write(), input, delay, translation_time);
+            if (result.kind == TranslationResult::Kind::terminated) {
+                fault = result;
+                return PieceTranslation{true, 0, 0};
+            }
+            return PieceTranslation{false, result.output_address, result.size_bits};
+        });
+    if (outcome == TranslatedAccessOutcome::faulted) {
+        ++traffic_.faults;
+        IVP_LOG(LogCategory::fault, name(), describe(fault.event) << (fault.record_event ? "" : " (not recorded)")
+                                                << (*fault.reason ? std::string(": ") + fault.reason : ""));
+        if (fault.record_event) record_event(fault.event, delay);
+        terminate_transaction(p, fault.response);
+        return;
     }
-    const tlm::tlm_response_status status = p.get_response_status();
-    p.set_address(address);
-    p.set_data_ptr(data);
-    p.set_data_length(length);
-    p.set_streaming_width(length);
-    p.set_byte_enable_ptr(byte_enables);
-    p.set_response_status(status);
-    ++translated_;
-    translation_latency_.record_ps(static_cast<std::uint64_t>(translation_time.value()));
+    ++traffic_.translated;
+    traffic_.translation_latency.record_ps(static_cast<std::uint64_t>(translation_time.value()));
+}
+
+TranslationResult Smmuv3::translate_piece(const MasterAttrs& attrs, bool write, std::uint64_t address, sc_time& delay,
+                                          sc_time& translation_time) {
+    const TranslationRequest request = translation_request(attrs, write, address);
+    const sc_time walk_started = delay;
+    DownstreamReader reader(downstream, &delay, walk_payloads_);
+    const TranslationResult result = translate(request, translation_environment(), reader,
+                                               TranslationCaches{&config_cache_, &tlb_, &walk_cache_, this});
+    account_translation(result, walk_started, delay);
+    translation_time += delay - walk_started;
+    return result;
 }
 
 StreamStats* Smmuv3::stats_for(std::uint32_t stream_id) {
@@ -182,29 +136,18 @@ void Smmuv3::account_translation(const TranslationResult& result, const sc_time&
             s->descriptor_fetches->add(result.descriptor_fetches);
         }
     }
-    const unsigned config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
-    config_hits_.add(config_hits);
-    config_misses_.add((result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u));
-    if (config_hits) delay += sc_time::from_value(params_.config_hit_latency.value() * config_hits);
-    if (result.tlb_looked_up) {
-        ++(result.tlb_hit ? tlb_hits_ : tlb_misses_);
-        tlb_probes_.add(result.tlb_probes);
-        delay += params_.tlb_lookup_latency;
-    }
-    walk_cache_hits_.add(result.walk_cache_hits);
-    walk_cache_misses_.add(result.walk_cache_misses);
-    if (result.descriptor_fetches == 0) return;
-    // A walk: the walker's own work per read, and a wait for a free walker. The memory reads are
-    // already in `delay`; the walk occupies a walker for all of it.
-    ++walks_;
-    descriptor_fetches_.add(result.descriptor_fetches);
-    delay += sc_time::from_value(params_.walk_step_latency.value() * result.descriptor_fetches);
-    const std::uint64_t arrival = static_cast<std::uint64_t>((sc_core::sc_time_stamp() + walk_started).value());
-    const std::uint64_t duration = static_cast<std::uint64_t>((delay - walk_started).value());
-    const std::uint64_t start = walkers_.book(arrival, duration);
-    const std::uint64_t wait = start - arrival;
-    walk_queue_wait_ps_.add(wait);
-    delay += sc_time::from_value(wait);
+    TranslationWork work;
+    work.config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
+    work.config_fetches = (result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u);
+    work.tlb_looked_up = result.tlb_looked_up;
+    work.tlb_hit = result.tlb_hit;
+    work.tlb_probes = result.tlb_probes;
+    work.walk_cache_hits = result.walk_cache_hits;
+    work.walk_cache_misses = result.walk_cache_misses;
+    work.descriptor_fetches = result.descriptor_fetches;
+    account_translation_work(traffic_, work,
+                             {params_.config_hit_latency, params_.tlb_lookup_latency, params_.walk_step_latency},
+                             walkers_, walk_started, delay);
 }
 
 unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {

@@ -1,0 +1,73 @@
+// Performs a device transaction that an IOMMU has to translate page by page: each page (or block)
+// the access touches is translated on its own and the access is split downstream accordingly,
+// because consecutive input pages need not map to consecutive output pages. Shared by the SMMUv3
+// and VT-d models.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace iommu_vp {
+
+// What translating one piece gave: a fault, or the output address of the input and the size of the
+// page or block that maps it.
+struct PieceTranslation {
+    bool faulted = false;
+    std::uint64_t output_address = 0;
+    unsigned size_bits = 12;
+};
+
+enum class TranslatedAccessOutcome {
+    completed,  // every piece was performed (the response is downstream's; an error stops early)
+    faulted,    // a piece's translation faulted: the caller terminates the transaction
+};
+
+// `translate(input_address)` returns the PieceTranslation of the piece starting there. Pieces
+// before a fault have already been performed, as on hardware. The payload's address, data,
+// length, streaming width and byte enables are restored before returning.
+template <typename TranslatePiece>
+TranslatedAccessOutcome perform_translated_access(tlm::tlm_generic_payload& p, sc_core::sc_time& delay,
+                                                  tlm::tlm_initiator_socket<>& downstream, TranslatePiece&& translate) {
+    const std::uint64_t address = p.get_address();
+    unsigned char* const data = p.get_data_ptr();
+    const unsigned length = p.get_data_length();
+    unsigned char* const byte_enables = p.get_byte_enable_ptr();
+    const unsigned byte_enable_length = p.get_byte_enable_length();
+    const auto restore = [&] {
+        p.set_address(address);
+        p.set_data_ptr(data);
+        p.set_data_length(length);
+        p.set_streaming_width(length);
+        p.set_byte_enable_ptr(byte_enables);
+    };
+
+    unsigned done = 0;
+    while (done < length) {
+        const std::uint64_t input = address + done;
+        const PieceTranslation piece_translation = translate(input);
+        if (piece_translation.faulted) {
+            restore();
+            return TranslatedAccessOutcome::faulted;
+        }
+        const std::uint64_t page_end = (input | ((std::uint64_t{1} << piece_translation.size_bits) - 1)) + 1;
+        const unsigned piece = static_cast<unsigned>(std::min<std::uint64_t>(length - done, page_end - input));
+        p.set_address(piece_translation.output_address);
+        p.set_data_ptr(data + done);
+        p.set_data_length(piece);
+        p.set_streaming_width(piece);
+        // Byte enables repeat every byte_enable_length bytes: the piece starts `done` bytes in.
+        if (byte_enables && byte_enable_length) p.set_byte_enable_ptr(byte_enables + done % byte_enable_length);
+        downstream->b_transport(p, delay);
+        if (!p.is_response_ok()) break;  // the downstream error is the transaction's answer
+        done += piece;
+    }
+    const tlm::tlm_response_status status = p.get_response_status();
+    restore();
+    p.set_response_status(status);
+    return TranslatedAccessOutcome::completed;
+}
+
+}  // namespace iommu_vp

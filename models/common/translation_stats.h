@@ -1,0 +1,62 @@
+// The statistics every IOMMU model keeps about device traffic, under the same names and meanings, so
+// a study can compare SMMUv3 and VT-d column by column, and the one place that turns what a
+// translation did (cache look-ups, table reads) into added latency and walker occupancy.
+#pragma once
+
+#include "models/common/busy_until.h"
+#include "models/common/latency_histogram.h"
+#include "models/common/stats.h"
+
+#include <systemc>
+
+namespace iommu_vp {
+
+struct TranslationStats {
+    explicit TranslationStats(StatsGroup& group);
+
+    Counter& bypassed;
+    Counter& aborted;
+    Counter& translated;
+    Counter& faults;
+    Counter& missing_attributes;
+    LatencyHistogram& translation_latency;
+    Counter& tlb_hits;
+    Counter& tlb_misses;
+    Counter& tlb_probes;
+    Counter& walk_cache_hits;
+    Counter& walk_cache_misses;
+    Counter& config_hits;
+    Counter& config_misses;
+    Counter& walks;
+    Counter& descriptor_fetches;
+    Counter& walk_queue_wait_ps;
+    Counter& dmi_refused;
+};
+
+// What one translation did, as the model's pure translation code reports it.
+struct TranslationWork {
+    unsigned config_hits = 0;       // configuration structures found in a cache (STE/CD, context/PASID)
+    unsigned config_fetches = 0;    // configuration structures read from memory
+    bool tlb_looked_up = false;
+    bool tlb_hit = false;
+    unsigned tlb_probes = 0;
+    unsigned walk_cache_hits = 0;   // levels a walk skipped thanks to a walk cache
+    unsigned walk_cache_misses = 0; // walks that found nothing in a walk cache
+    unsigned descriptor_fetches = 0;  // every table read (configuration structures and page tables)
+};
+
+// The model's costs of that work on top of the memory reads themselves.
+struct TranslationCosts {
+    sc_core::sc_time config_hit;   // per configuration-cache hit
+    sc_core::sc_time tlb_lookup;   // per TLB look-up, hit or miss
+    sc_core::sc_time walk_step;    // walker work per table read
+};
+
+// Counts `work` and adds its costs to `delay`. A translation that read memory occupies one of the
+// `walkers` from `walk_started` (the delay when it began) to its end, and waits for a free walker
+// first; the wait is added to `delay` too.
+void account_translation_work(TranslationStats& stats, const TranslationWork& work, const TranslationCosts& costs,
+                              BusyUntilResource& walkers, const sc_core::sc_time& walk_started,
+                              sc_core::sc_time& delay);
+
+}  // namespace iommu_vp
