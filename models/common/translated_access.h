@@ -70,4 +70,19 @@ TranslatedAccessOutcome perform_translated_access(tlm::tlm_generic_payload& p, s
     return TranslatedAccessOutcome::completed;
 }
 
+// transport_dbg through an IOMMU: the debug access is served from `output_address` (the translation
+// of the payload's address) up to the end of its page, and the number of bytes served is returned.
+inline unsigned int perform_debug_access(tlm::tlm_generic_payload& p, tlm::tlm_initiator_socket<>& downstream,
+                                         std::uint64_t output_address, unsigned size_bits) {
+    const std::uint64_t address = p.get_address();
+    const unsigned length = p.get_data_length();
+    const std::uint64_t page_end = (address | ((std::uint64_t{1} << size_bits) - 1)) + 1;
+    p.set_address(output_address);
+    p.set_data_length(static_cast<unsigned>(std::min<std::uint64_t>(length, page_end - address)));
+    const unsigned served = downstream->transport_dbg(p);
+    p.set_address(address);
+    p.set_data_length(length);
+    return served;
+}
+
 }  // namespace iommu_vp

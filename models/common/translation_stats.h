@@ -6,6 +6,7 @@
 #include "models/common/busy_until.h"
 #include "models/common/latency_histogram.h"
 #include "models/common/stats.h"
+#include "models/common/translation_work.h"
 
 #include <systemc>
 
@@ -31,18 +32,6 @@ struct TranslationStats {
     Counter& descriptor_fetches;
     Counter& walk_queue_wait_ps;
     Counter& dmi_refused;
-};
-
-// What one translation did, as the model's pure translation code reports it.
-struct TranslationWork {
-    unsigned config_hits = 0;       // configuration structures found in a cache (STE/CD, context/PASID)
-    unsigned config_fetches = 0;    // configuration structures read from memory
-    bool tlb_looked_up = false;
-    bool tlb_hit = false;
-    unsigned tlb_probes = 0;
-    unsigned walk_cache_hits = 0;   // levels a walk skipped thanks to a walk cache
-    unsigned walk_cache_misses = 0; // walks that found nothing in a walk cache
-    unsigned descriptor_fetches = 0;  // every table read (configuration structures and page tables)
 };
 
 // The model's costs of that work on top of the memory reads themselves.

@@ -159,15 +159,7 @@ unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
     // Debug accesses read the caches without changing them: translate from memory.
     const TranslationResult result = translate(request, translation_environment(), reader);
     if (result.kind == TranslationResult::Kind::terminated) return 0;
-    const std::uint64_t address = p.get_address();
-    const unsigned length = p.get_data_length();
-    const std::uint64_t page_end = (address | low_mask(result.size_bits)) + 1;
-    p.set_address(result.output_address);
-    p.set_data_length(static_cast<unsigned>(std::min<std::uint64_t>(length, page_end - address)));
-    const unsigned served = downstream->transport_dbg(p);
-    p.set_address(address);
-    p.set_data_length(length);
-    return served;
+    return perform_debug_access(p, downstream, result.output_address, result.size_bits);
 }
 
 void Smmuv3::record_event(const EventRecord& event, sc_time& delay) {

@@ -61,8 +61,7 @@ inline constexpr std::uint64_t kPersistent = TE.mask() | EAFL.mask() | QIE.mask(
 }  // namespace gcmd
 
 namespace rtaddr {
-inline constexpr BitField TTM = bits(11, 10), RTA = bits(63, 12);
-inline constexpr unsigned kLegacy = 0, kScalable = 1;
+inline constexpr BitField TTM = bits(11, 10), RTA = bits(63, 12);  // TTM: TranslationTableMode (invalidation.h)
 }  // namespace rtaddr
 
 namespace ccmd {
@@ -99,6 +98,7 @@ inline constexpr BitField QS = bits(2, 0), DW = bit(11), IQA = bits(63, 12);
 }
 namespace queue_pointer {
 inline constexpr BitField QH_QT = bits(18, 4);  // IQH and IQT: a byte offset in 16-byte units
+inline constexpr BitField RESERVED_256 = bit(4);  // must be 0 with 256-bit descriptors
 }
 namespace ics {
 inline constexpr BitField IWC = bit(0);

@@ -1,0 +1,190 @@
+// Vtd: an Intel VT-d DMA-remapping unit as a TLM-2.0 module (field-by-field status in COMPLIANCE.md).
+//
+// Models: the register page on `regs` (registers.h; capabilities derived from the parameters); the
+// global command/status handshake in the model's own process (a GCMD write is acted on and reflected
+// in GSTS only after `status_latency`, so a driver that does not poll sees the old state): SRTP
+// (latching RTADDR and its translation-table mode), TE, QIE, WBF; register-based invalidation (CCMD,
+// IOTLB_REG/IVA_REG) and queued invalidation (IQA/IQH/IQT, 128- and 256-bit descriptors, the
+// invalidation-wait descriptor's status write and completion interrupt, IQE with IQERCD stopping the
+// queue at the bad descriptor until software clears it), both applied by one function per cache;
+// translation of device traffic on `upstream` (translate.h: legacy and scalable mode, first level,
+// second level, nested, pass-through) with page-crossing accesses split, context, PASID, IOTLB and
+// paging-structure caches (caches.h), a limited number of page walkers booked by absolute time;
+// primary fault recording (fault records at CAP.FRO, FSTS.PPF/PFO/FRI, FPD) and the fault-event and
+// invalidation-completion MSIs with their mask and pending bits. DMI through the unit is always
+// refused, so no master holds an untranslated pointer. With TE clear, traffic passes untranslated.
+// Untranslated writes to the interrupt range (0xFEEx_xxxx) are interrupt requests and pass through
+// (interrupt remapping is not modelled); reads there are refused without a fault record.
+// Does not model: interrupt remapping (IRE, SIRTP, CFI have no effect and ECAP.IR = 0), advanced
+// fault logging (SFL, EAFL), protected memory regions, the device TLB and page requests (a later
+// issue: ATS requests are refused as the context says), performance monitoring.
+#pragma once
+
+#include "models/common/busy_until.h"
+#include "models/common/downstream_access.h"
+#include "models/common/register_bank.h"
+#include "models/common/stats.h"
+#include "models/common/translation_stats.h"
+#include "models/vtd/caches.h"
+#include "models/vtd/features.h"
+#include "models/vtd/fault_record.h"
+#include "models/vtd/invalidation.h"
+#include "models/vtd/translate.h"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+
+namespace iommu_vp {
+
+struct VtdParams {
+    vtd::Features features;
+    // Upstream sockets: one per master (or interconnect) that binds to the unit's device side.
+    unsigned upstream_ports = 1;
+    // From a register access reaching the unit to its completion. An assumption: a register slice
+    // and decode, a few cycles of a ~500 MHz uncore clock (as the SMMUv3 model's default).
+    sc_core::sc_time register_latency = sc_core::sc_time(10, sc_core::SC_NS);
+    // From a GCMD write to GSTS reflecting it (TE, QIE, RTPS, WBFS). An assumption of tens of cycles;
+    // never zero, so a driver that does not poll GSTS misbehaves as on silicon.
+    sc_core::sc_time status_latency = sc_core::sc_time(100, sc_core::SC_NS);
+    // A register-based invalidation (CCMD or IOTLB_REG) from the write that starts it to ICC / IVT
+    // clearing. An assumption: as the status handshake.
+    sc_core::sc_time register_invalidation_latency = sc_core::sc_time(100, sc_core::SC_NS);
+    // Processing of one invalidation descriptor once fetched (the fetch costs what `downstream`
+    // returns). An assumption of about ten cycles, as the SMMUv3 model's per-command cost.
+    sc_core::sc_time descriptor_latency = sc_core::sc_time(20, sc_core::SC_NS);
+
+    // Caches (0 sets or 0 ways disables one) and their seed for random replacement.
+    vtd::CacheGeometries caches;
+    std::uint64_t cache_seed = 0;
+    // With CAP.CM = 1, keep faulting context and PASID entries and not-present pages in the caches
+    // (the behaviour caching mode permits and exists to expose). Ignored when CM = 0.
+    bool cache_faults_in_caching_mode = true;
+    // An IOTLB look-up, hit or miss: two cycles of a 500 MHz clock (an assumption, as SMMUv3).
+    sc_core::sc_time iotlb_lookup_latency = sc_core::sc_time(4, sc_core::SC_NS);
+    // A context- or PASID-cache hit: as the IOTLB look-up (an assumption).
+    sc_core::sc_time config_hit_latency = sc_core::sc_time(4, sc_core::SC_NS);
+    // Walker work per entry read, on top of the memory read itself (an assumption: one cycle to issue
+    // the read and one to decode the entry).
+    sc_core::sc_time walk_step_latency = sc_core::sc_time(4, sc_core::SC_NS);
+    // Page walks in flight at once; more walks queue (booked by absolute time).
+    unsigned page_table_walkers = 4;
+};
+
+class Vtd : public sc_core::sc_module, public StatsSource {
+public:
+    tlm_utils::simple_target_socket<Vtd> regs;                   // the remapping-hardware register page
+    using UpstreamSocket = tlm_utils::simple_target_socket_tagged<Vtd>;
+    sc_core::sc_vector<UpstreamSocket> upstream;                 // device traffic, one socket a master
+    tlm_utils::simple_initiator_socket<Vtd> downstream;          // tables, queues, MSIs, translated traffic
+
+    SC_HAS_PROCESS(Vtd);
+    Vtd(sc_core::sc_module_name name, const VtdParams& params);
+
+    // Returns the unit to its power-on state (registers, latched root table, caches, queues;
+    // statistics kept) without re-elaboration.
+    void reset();
+
+    const VtdParams& params() const { return params_; }
+    const RegisterBank& registers() const { return bank_; }
+    const StatsGroup& stats() const override { return stats_; }
+
+private:
+    // Programming interface (vtd.cpp).
+    void reg_b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+    unsigned int reg_transport_dbg(tlm::tlm_generic_payload& payload);
+    void attach_register_hooks();
+    // Work hardware does on its own after a register write, in order, in control_processor().
+    struct ControlOperation {
+        enum class Kind { global_command, context_invalidation, iotlb_invalidation };
+        Kind kind;
+        std::uint64_t value;       // GCMD, CCMD or IOTLB_REG as written
+        sc_core::sc_time due;      // absolute time at which it completes
+    };
+    void post_control(ControlOperation::Kind kind, std::uint64_t value, const sc_core::sc_time& latency);
+    void control_processor();
+    void execute_global_command(std::uint32_t command);
+    void execute_context_invalidation(std::uint64_t ccmd);
+    void execute_iotlb_invalidation(std::uint64_t iotlb);
+    void on_gcmd_write(const RegisterWrite& write);
+    void on_ccmd_write(const RegisterWrite& write);
+    void on_iotlb_write(const RegisterWrite& write);
+    void on_fsts_write(const RegisterWrite& write);
+    void on_fectl_write(const RegisterWrite& write);
+    void on_iectl_write(const RegisterWrite& write);
+    void on_ics_write(const RegisterWrite& write);
+    void on_fault_record_write(const RegisterWrite& write);
+    bool gsts(BitField status) const { return status.is_set_in(bank_.get("GSTS")); }
+    void set_gsts(BitField status, bool value);
+
+    // Invalidation (vtd_invalidation.cpp): the caches' side, shared by both interfaces.
+    void apply(const vtd::ContextCacheInvalidation& invalidation);
+    void apply(const vtd::IotlbInvalidation& invalidation);
+    void apply(const vtd::PasidCacheInvalidation& invalidation);
+    void invalidate_all_caches();
+    // Queued invalidation.
+    void on_iqt_write(const RegisterWrite& write);
+    void queue_processor();
+    bool queue_can_run() const;
+    void queue_error(vtd::QueueError error);
+    void execute_wait(const vtd::InvalidationWait& wait, sc_core::sc_time& delay);
+
+    // Faults and events (vtd_faults.cpp).
+    void record_fault(const vtd::FaultRecord& record);
+    // Signals an event through an xxCTL/xxDATA/xxADDR/xxUADDR group: the MSI at once, or the pending
+    // bit while masked.
+    enum class EventGroup { fault, invalidation };
+    void signal_event(EventGroup group);
+    void send_event_msi(EventGroup group);
+    // Recomputes FSTS.PPF from the records' F bits.
+    void update_pending_faults();
+
+    // Device traffic (vtd_translation.cpp).
+    void up_b_transport(int port, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+    unsigned int up_transport_dbg(int port, tlm::tlm_generic_payload& payload);
+    bool up_get_direct_mem_ptr(int port, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi);
+    void down_invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
+    void translate_transaction(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+    vtd::TranslationResult translate_piece(const vtd::TranslationRequest& request, sc_core::sc_time& delay,
+                                           sc_core::sc_time& translation_time);
+    void report_fault(const vtd::TranslationRequest& request, const vtd::TranslationResult& result);
+
+    VtdParams params_;
+    RegisterBank bank_;
+    sc_core::sc_time access_offset_ = sc_core::SC_ZERO_TIME;  // annotated delay of the access being served
+    std::deque<ControlOperation> control_operations_;
+    sc_core::sc_event control_work_;
+    sc_core::sc_event queue_work_;
+    vtd::TranslationEnvironment environment_;  // root table and mode as SRTP latched them
+    bool translation_enabled_ = false;         // GSTS.TES, kept in step with the register
+    unsigned next_fault_record_ = 0;           // where the next primary fault is recorded
+    PayloadPool payloads_;
+    vtd::ContextCache context_cache_;
+    vtd::PasidCache pasid_cache_;
+    vtd::Iotlb iotlb_;
+    vtd::PagingStructureCache paging_structure_cache_;
+    BusyUntilResource walkers_;
+
+    StatsGroup stats_;
+    Counter& register_reads_;
+    Counter& register_writes_;
+    Counter& register_errors_;
+    TranslationStats traffic_;
+    Counter& interrupt_requests_;
+    Counter& faults_recorded_;
+    Counter& faults_suppressed_;
+    Counter& faults_overflowed_;
+    Counter& descriptors_;
+    Counter& descriptor_errors_;
+    Counter& register_invalidations_;
+    Counter& msis_sent_;
+    std::array<Counter*, 256> faults_by_reason_{};
+    std::array<Counter*, 16> descriptors_by_type_{};
+};
+
+}  // namespace iommu_vp
