@@ -21,9 +21,9 @@
 // Does not model: memory types (EMT/IPAT/PAT are read but not interpreted; MTS is not advertised), the
 // no-snoop A/D update faults SSL.5 and SFL.9 (page-walk snoop is not modelled), the interrupt-range
 // check on the output (0x0E / 0x87: the caller's, after the walk), the PASID-entry checks (ERE, SRE,
-// AW, FLPM against the unit's Features: the caller's), the MGAW limit when it is below the width
-// (SecondLevelConfig::max_input_bits carries it), 2-level (30-bit) second-level tables, 512 GiB and
-// 1 TiB second-level leaves, first-level protection keys and SMAP (VT-d has neither).
+// AW, FLPM against the unit's Features: the caller's; an MGAW below the table width is passed in as
+// SecondLevelConfig::max_input_bits), 2-level (30-bit) second-level tables, 512 GiB and 1 TiB
+// second-level leaves, first-level protection keys and SMAP (VT-d has neither).
 //
 // Choices where the sources are silent or disagree (see the report that came with this file):
 // - Second-level bit 62 (TM in older revisions) is reserved, as VirtualBox's spec-derived layout and
@@ -217,7 +217,8 @@ struct WalkFault {
     bool first_level_root = false;
     unsigned first_level = 0;
     // The entry being read, its level (1 = page table ... 5) and whether it is in the stage's root
-    // table. Faults found before any read carry the top level and address 0.
+    // table. Faults found before any read carry the top level (0 for invalid_configuration) and
+    // address 0.
     unsigned level = 0;
     std::uint64_t entry_address = 0;
     bool in_root_table = false;

@@ -220,7 +220,7 @@ TEST_F(SecondLevel4, ReservedBits) {
         unsigned level;
     };
     const Case cases[] = {
-        {"PS in an SL-PML4E", 0x10008, 0x11083, 4},
+        {"PS in an SL-PML4E", 0x10008, 0x80'0000'0083, 4},  // 512 GiB-aligned: only PS is wrong
         {"address bit 48 (HAW 48) in a table entry", 0x10008, 0x0001'0000'0001'1003, 4},
         {"address bit 51 in the leaf", 0x13020, 0x0008'0004'5678'9003, 1},
         {"bit 62 in the leaf", 0x13020, 0x4000'0004'5678'9003, 1},
@@ -251,6 +251,15 @@ TEST_F(SecondLevel4, HostAddressWidthBoundsEveryAddress) {
     EXPECT_EQ(second_level_walk(c, kVa, kRead, m).fault.kind, FaultKind::reserved_bits);
     c.host_address_bits = 41;
     EXPECT_EQ(second_level_walk(c, kVa, kRead, m).translation.output_address, 0x100'0000'0abcull);
+}
+
+TEST_F(SecondLevel4, AddressesUpToBit51WithA52BitHostWidth) {
+    c.host_address_bits = 52;
+    m.put(0x12018, 0x0008'0000'0001'3003);  // L2 -> table 0x8_0000_0001_3000 (bit 51)
+    m.put(0x0008'0000'0001'3020, 0x0008'0004'5678'9003);
+    const WalkResult r = second_level_walk(c, kVa, kRead, m);
+    ASSERT_TRUE(r.ok()) << to_string(r.fault.kind);
+    EXPECT_EQ(r.translation.output_address, 0x0008'0004'5678'9abcull);
 }
 
 TEST_F(SecondLevel4, IgnoredBitsAndXWithoutSleeDoNotFault) {
@@ -339,10 +348,14 @@ TEST_F(SecondLevel4, ExecuteNeedsXOnlyWithSlee) {
     r = second_level_walk(c, kVa, kExecute, m);
     EXPECT_EQ(r.fault.kind, FaultKind::execute_denied);
     EXPECT_EQ(r.fault.level, 2u);
-    // An execute request is a read: X without R is a read fault.
+    // An execute request is a read: X without R is a read fault, also for a cached translation.
     m.put(0x12018, 0x13007);
     m.put(0x13020, 0x4'5678'9006);  // W | X
     EXPECT_EQ(second_level_walk(c, kVa, kExecute, m).fault.kind, FaultKind::read_denied);
+    const WalkResult w = second_level_walk(c, kVa, kWrite, m);
+    ASSERT_TRUE(w.ok());
+    EXPECT_FALSE(w.translation.permissions.read);
+    EXPECT_FALSE(w.translation.permissions.execute);
 }
 
 TEST_F(SecondLevel4, InputBeyondTheWidthFaultsWithoutAFetch) {
@@ -443,6 +456,15 @@ TEST_F(SecondLevel4, AccessedDirtyRaceRechecksTheEntry) {
     EXPECT_EQ(r.fault.kind, FaultKind::not_present);
     EXPECT_EQ(r.fault.level, 1u);
     EXPECT_EQ(m.at(0x13020), 0u);
+}
+
+TEST_F(SecondLevel4, AccessedDirtyUpdateGivesUpAfterRepeatedRaces) {
+    c.accessed_dirty = true;
+    m.race_at(0x13020, [](std::uint64_t v) { return v + (1ull << 52); }, 100);
+    const WalkResult r = second_level_walk(c, kVa, kRead, m);
+    EXPECT_EQ(r.fault.kind, FaultKind::ad_update_failed);
+    EXPECT_EQ(r.fault.level, 1u);
+    EXPECT_EQ(m.updates_at(0x13020), 4u);
 }
 
 TEST_F(SecondLevel4, AccessedDirtyUpdateErrors) {
@@ -591,9 +613,9 @@ TEST(FirstLevelWalk, FiveLevels) {
     const WalkResult four = first_level_walk(c, 0x0001'0080'8060'4abcull, kRead, m);
     EXPECT_EQ(four.fault.kind, FaultKind::non_canonical);
     EXPECT_TRUE(m.reads.empty());
-    // PS in a PML5E is reserved.
+    // PS in a PML5E is reserved (address 0, so only PS is wrong).
     c.five_level = true;
-    m.put(0x50008, 0x510a7);
+    m.put(0x50008, 0xa7);
     const WalkResult ps = first_level_walk(c, 0x0001'0080'8060'4abcull, kRead, m);
     EXPECT_EQ(ps.fault.kind, FaultKind::reserved_bits);
     EXPECT_EQ(ps.fault.level, 5u);
@@ -664,7 +686,7 @@ TEST_F(FirstLevel4, ReservedBits) {
         unsigned level;
     };
     const Case cases[] = {
-        {"PS in a PML4E", 0x40008, 0x41087, 4},
+        {"PS in a PML4E", 0x40008, 0x80'0000'0087, 4},  // 512 GiB-aligned: only PS is wrong
         {"address bit 48 (HAW 48)", 0x40008, 0x0001'0000'0004'1007, 4},
         {"address bit 51 in the leaf", 0x43020, 0x0008'0005'0000'0007, 1},
         {"XD without NXE in the leaf", 0x43020, 0x8000'0005'0000'0007, 1},
@@ -686,6 +708,16 @@ TEST_F(FirstLevel4, ReservedBits) {
         // Nothing was marked accessed in the faulting entry.
         EXPECT_EQ(tables.at(k.address), k.value);
     }
+}
+
+TEST_F(FirstLevel4, AddressesUpToBit51WithA52BitHostWidth) {
+    c.host_address_bits = 52;
+    m.put(0x42018, 0x0008'0000'0004'3007);  // PDE -> table 0x8_0000_0004_3000 (bit 51)
+    m.put(0x0008'0000'0004'3020, 0x0008'0005'0000'0007);  // leaf page 0x8_0005_0000_0000
+    const WalkResult r = first_level_walk(c, kVa, kRead, m);
+    ASSERT_TRUE(r.ok()) << to_string(r.fault.kind);
+    EXPECT_EQ(r.translation.output_address, 0x0008'0005'0000'0abcull);
+    EXPECT_EQ(m.reads.back(), 0x0008'0000'0004'3020u);
 }
 
 TEST_F(FirstLevel4, IgnoredBitsDoNotFault) {
@@ -1066,6 +1098,64 @@ TEST_F(Nested, SizeIsTheSmallerOfTheTwoLeaves) {
     EXPECT_EQ(r.translation.size_bits, 21u);
     EXPECT_EQ(r.translation.level, 3u);
     EXPECT_EQ(r.translation.second_level_leaf_level, 2u);
+}
+
+TEST_F(Nested, DirtyNeedsBothLeavesWithSlade) {
+    second.accessed_dirty = true;
+    m.put(0x2'0000'4020, 0xc000'5067);  // first-level leaf with A and D
+    WalkResult r = nested_walk(first, second, kVa, kRead, m);
+    ASSERT_TRUE(r.ok()) << to_string(r.fault.kind);
+    // The second level marks its leaves accessed (bit 8): the table pages' and the output's.
+    EXPECT_EQ(m.at(0x100000), 0x2'0000'0183u);
+    EXPECT_EQ(m.at(0x100018), 0x3'c000'0183u);
+    EXPECT_FALSE(r.translation.permissions.dirty);  // the output's second-level leaf has no D yet
+    r = nested_walk(first, second, kVa, kWrite, m);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(m.at(0x100018), 0x3'c000'0383u);  // D (bit 9)
+    EXPECT_EQ(m.at(0x100000), 0x2'0000'0183u);  // no first-level update, so no write to table pages
+    EXPECT_TRUE(r.translation.permissions.dirty);
+}
+
+TEST_F(Nested, CachedPermissionsCombineBothStages) {
+    // A read-only first-level page (P | U/S | A | D): without WPE a supervisor may write it, as far as
+    // the first level goes.
+    m.put(0x2'0000'4020, 0xc000'5065);  // output in the R/W 1 GiB
+    WalkResult r = nested_walk(first, second, kVa, kRead, m);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(check_access(r.translation.permissions, kSupervisorWrite), FaultKind::none);
+    EXPECT_EQ(check_access(r.translation.permissions, kWrite), FaultKind::write_denied);
+
+    m.put(0x2'0000'4020, 0x4000'5065);  // output in the read-only 1 GiB: the second level forbids it
+    r = nested_walk(first, second, kVa, kRead, m);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(check_access(r.translation.permissions, kSupervisorWrite), FaultKind::write_denied);
+    EXPECT_EQ(nested_walk(first, second, kVa, kSupervisorWrite, m).fault.kind, FaultKind::write_denied);
+
+    m.put(0x2'0000'4020, 0xc000'5063);  // a supervisor page (U/S = 0): the kept translation refuses users
+    r = nested_walk(first, second, kVa, kSupervisorRead, m);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(check_access(r.translation.permissions, kRead), FaultKind::user_denied);
+
+    m.put(0x2'0000'4020, 0x4000'5067);  // a writable first-level page over the read-only 1 GiB
+    r = nested_walk(first, second, kVa, kRead, m);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(check_access(r.translation.permissions, kWrite), FaultKind::write_denied);
+
+    // Output in the write-only 1 GiB (P | R/W | U/S | A | D leaf): a write walk succeeds; the kept
+    // translation still refuses reads.
+    m.put(0x2'0000'4020, 0x1'0000'5067);
+    r = nested_walk(first, second, kVa, kSupervisorWrite, m);
+    ASSERT_TRUE(r.ok()) << to_string(r.fault.kind);
+    EXPECT_EQ(check_access(r.translation.permissions, kSupervisorRead), FaultKind::read_denied);
+
+    // With SLEE the second level's missing X refuses execution of a page the first level allows.
+    second.execute_enabled = true;
+    m.put(0x2'0000'4020, 0xc000'5067);
+    r = nested_walk(first, second, kVa, kSupervisorRead, m);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(check_access(r.translation.permissions, kSupervisorExecute), FaultKind::execute_denied);
+    EXPECT_EQ(check_access(r.translation.permissions, kExecute), FaultKind::execute_denied);
+    EXPECT_EQ(nested_walk(first, second, kVa, kSupervisorExecute, m).fault.kind, FaultKind::execute_denied);
 }
 
 TEST_F(Nested, CachesForBothStages) {
