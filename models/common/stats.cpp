@@ -1,5 +1,7 @@
 #include "models/common/stats.h"
 
+#include "models/common/translation_work.h"
+
 #include <stdexcept>
 
 namespace iommu_vp {
@@ -31,6 +33,26 @@ const LatencyHistogram* StatsGroup::find_histogram(const std::string& name) cons
     for (const NamedHistogram& h : histograms_)
         if (h.name == name) return &h.histogram;
     return nullptr;
+}
+
+RequesterStats RequesterStats::create(StatsGroup& parent, const std::string& name) {
+    StatsGroup& group = parent.child(name);
+    RequesterStats s;
+    s.translations = &group.counter("translations", "translations done (one per page a transaction touches)");
+    s.faults = &group.counter("faults", "transactions of this requester terminated by a fault");
+    s.tlb_hits = &group.counter("tlb_hits", "translations found in the TLB");
+    s.walks = &group.counter("walks", "translations that read from memory");
+    s.descriptor_fetches = &group.counter("descriptor_fetches", "configuration-structure and descriptor reads");
+    return s;
+}
+
+void RequesterStats::account(const TranslationWork& work, bool faulted) {
+    ++*(faulted ? faults : translations);
+    if (work.tlb_hit) ++*tlb_hits;
+    if (work.descriptor_fetches) {
+        ++*walks;
+        descriptor_fetches->add(work.descriptor_fetches);
+    }
 }
 
 }  // namespace iommu_vp

@@ -2,6 +2,10 @@
 // counts it and turns it into latency (translation_stats.h).
 #pragma once
 
+#include "models/common/stats.h"
+
+#include <string>
+
 namespace iommu_vp {
 
 struct TranslationWork {
@@ -13,6 +17,21 @@ struct TranslationWork {
     unsigned walk_cache_hits = 0;   // walks that started below their first level thanks to a walk cache
     unsigned walk_cache_misses = 0; // walks that found nothing in a walk cache
     unsigned descriptor_fetches = 0;  // every table read (configuration structures and page tables)
+};
+
+// One requester's statistics (an SMMUv3 stream, a VT-d source-id), under the same names in both
+// models. The counters belong to the model's statistics group.
+struct RequesterStats {
+    Counter* translations = nullptr;
+    Counter* faults = nullptr;
+    Counter* tlb_hits = nullptr;
+    Counter* walks = nullptr;
+    Counter* descriptor_fetches = nullptr;
+
+    // Registers the counters in a child group of `parent` called `name`.
+    static RequesterStats create(StatsGroup& parent, const std::string& name);
+    // Counts one translation (one page of a transaction) or fault and what it did.
+    void account(const TranslationWork& work, bool faulted);
 };
 
 }  // namespace iommu_vp

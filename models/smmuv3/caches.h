@@ -19,6 +19,7 @@
 
 #include "models/common/set_assoc_cache.h"
 #include "models/common/stats.h"
+#include "models/common/translation_work.h"
 #include "models/smmuv3/cd.h"
 #include "models/smmuv3/command.h"
 #include "models/smmuv3/ste.h"
@@ -66,14 +67,8 @@ struct TlbEntry {
 };
 
 // Per-stream statistics, held with the cached STE so that the hit path finds them without a
-// look-up. The counters belong to the model's statistics group.
-struct StreamStats {
-    Counter* translations = nullptr;
-    Counter* faults = nullptr;
-    Counter* tlb_hits = nullptr;
-    Counter* walks = nullptr;
-    Counter* descriptor_fetches = nullptr;
-};
+// look-up.
+using StreamStats = RequesterStats;
 
 // Finds or creates a stream's statistics (called on configuration-cache misses only).
 class StreamStatsProvider {

@@ -116,26 +116,12 @@ StreamStats* Smmuv3::stats_for(std::uint32_t stream_id) {
     if (created) {
         std::ostringstream name;
         name << "stream_0x" << std::hex << stream_id;
-        StatsGroup& group = stats_.child("streams").child(name.str());
-        StreamStats& s = it->second;
-        s.translations = &group.counter("translations", "translations done (one per page a transaction touches)");
-        s.faults = &group.counter("faults", "transactions of this stream terminated by a fault");
-        s.tlb_hits = &group.counter("tlb_hits", "translations found in the TLB");
-        s.walks = &group.counter("walks", "translations that read from memory");
-        s.descriptor_fetches = &group.counter("descriptor_fetches", "STE, CD and descriptor reads");
+        it->second = RequesterStats::create(stats_.child("streams"), name.str());
     }
     return &it->second;
 }
 
 void Smmuv3::account_translation(const TranslationResult& result, const sc_time& walk_started, sc_time& delay) {
-    if (StreamStats* s = result.stream_stats) {
-        ++*(result.kind == TranslationResult::Kind::translated ? s->translations : s->faults);
-        if (result.tlb_hit) ++*s->tlb_hits;
-        if (result.descriptor_fetches) {
-            ++*s->walks;
-            s->descriptor_fetches->add(result.descriptor_fetches);
-        }
-    }
     TranslationWork work;
     work.config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
     work.config_fetches = (result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u);
@@ -145,6 +131,7 @@ void Smmuv3::account_translation(const TranslationResult& result, const sc_time&
     work.walk_cache_hits = result.walk_cache_hits;
     work.walk_cache_misses = result.walk_cache_misses;
     work.descriptor_fetches = result.descriptor_fetches;
+    if (StreamStats* s = result.stream_stats) s->account(work, result.kind == TranslationResult::Kind::terminated);
     account_translation_work(traffic_, work,
                              {params_.config_hit_latency, params_.tlb_lookup_latency, params_.walk_step_latency},
                              walkers_, walk_started, delay);

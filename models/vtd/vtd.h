@@ -39,6 +39,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <unordered_map>
 
 namespace iommu_vp {
 
@@ -153,6 +154,8 @@ private:
     vtd::TranslationResult translate_piece(const vtd::TranslationRequest& request, sc_core::sc_time& delay,
                                            sc_core::sc_time& translation_time);
     void report_fault(const vtd::TranslationRequest& request, const vtd::TranslationResult& result);
+    // A requester's statistics, created when it first translates.
+    RequesterStats& requester_stats(std::uint16_t source_id);
 
     VtdParams params_;
     RegisterBank bank_;
@@ -185,6 +188,7 @@ private:
     Counter& msis_sent_;
     std::array<Counter*, 256> faults_by_reason_{};
     std::array<Counter*, 16> descriptors_by_type_{};
+    std::unordered_map<std::uint16_t, RequesterStats> requester_stats_;  // by source-id
 };
 
 }  // namespace iommu_vp

@@ -7,6 +7,8 @@
 #include "models/common/master_attrs.h"
 #include "models/common/translated_access.h"
 
+#include <cstdio>
+
 namespace iommu_vp {
 
 using sc_core::sc_time;
@@ -149,7 +151,18 @@ TranslationResult Vtd::translate_piece(const TranslationRequest& request, sc_tim
                              {params_.config_hit_latency, params_.iotlb_lookup_latency, params_.walk_step_latency},
                              walkers_, walk_started, delay);
     translation_time += delay - walk_started;
+    requester_stats(request.source_id).account(result.work, result.kind == TranslationResult::Kind::faulted);
     return result;
+}
+
+RequesterStats& Vtd::requester_stats(std::uint16_t source_id) {
+    auto [it, created] = requester_stats_.try_emplace(source_id);
+    if (created) {
+        char name[24];
+        std::snprintf(name, sizeof name, "requester_0x%04x", source_id);
+        it->second = RequesterStats::create(stats_.child("requesters"), name);
+    }
+    return it->second;
 }
 
 void Vtd::report_fault(const TranslationRequest& request, const TranslationResult& result) {

@@ -6,6 +6,7 @@
 // fault reason 0x01 (not qualified: recorded whatever FPD says); fault record n at CAP.FRO * 16 +
 // 16 n with F = bit 127, FR = [103:96], SID = [79:64], T = bit 126 (0: write); FSTS.PPF = bit 1,
 // FRI = [15:8]; FECTL.IM = bit 31 (set at reset); the MSI writes FEDATA to FEUADDR:FEADDR.
+#include "models/common/log.h"
 #include "models/memory/sparse_memory.h"
 #include "models/vtd/vtd.h"
 
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <sstream>
 #include <vector>
 
 namespace iommu_vp {
@@ -98,6 +100,42 @@ TEST_F(VtdControlTest, TranslationFollowsTheStatusNotTheCommand) {
     EXPECT_EQ(frcd_lo, 0x30'0000u);                                  // the faulting page
     EXPECT_EQ(frcd_hi, (1ull << 63) | (0x01ull << 32) | 0x0018u);    // F, FR = root not present, SID, write
     EXPECT_EQ(msi, kFaultData);
+}
+
+TEST_F(VtdControlTest, LogsDecodeRegistersDescriptorsAndFaultRecordsByFieldName) {
+    std::ostringstream out;
+    log::set_sink(&out);
+    for (LogCategory c : {LogCategory::reg, LogCategory::cmd, LogCategory::fault}) log::enable(c);
+    Bench* bench = nullptr;
+    Bench b(
+        [&](TestInitiator& cpu) {
+            write64(cpu, IQT, 0);
+            write64(cpu, IQA, 0x13'0000);
+            command(cpu, kQie, kQie, kQie);
+            // A wait descriptor writing 0x77 to 0x14_0000: type 5, SW (bit 5), status data [63:32].
+            bench->put64(0x13'0000, 0x5 | (1u << 5) | (0x77ull << 32));
+            bench->put64(0x13'0008, 0x14'0000);
+            write64(cpu, IQT, 1 << 4);
+            while (read64(cpu, IQH) != (1 << 4)) sc_core::wait(ns(10));
+            write64(cpu, RTADDR, kRootTable);
+            command(cpu, kQie | kSrtp, kSrtp, kSrtp);
+            command(cpu, kQie | kTe, kTe, kTe);
+        },
+        [&](TestInitiator& device) {
+            wait_until(3000);
+            dma_read(device, 0x4000, 4, requester(0, 3, 0));
+        });
+    bench = &b;
+    sc_core::sc_start();
+    for (LogCategory c : {LogCategory::reg, LogCategory::cmd, LogCategory::fault}) log::enable(c, false);
+    log::set_sink(nullptr);
+    const std::string text = out.str();
+    EXPECT_NE(text.find("QIE=1"), std::string::npos) << text;               // GSTS decoded by field
+    EXPECT_NE(text.find("WAIT"), std::string::npos) << text;                // the descriptor
+    EXPECT_NE(text.find("data=0x77"), std::string::npos) << text;
+    EXPECT_NE(text.find("FR=0x1"), std::string::npos) << text;              // the fault record
+    EXPECT_NE(text.find("SID=0x18"), std::string::npos) << text;
+    EXPECT_EQ(b.get64(0x14'0000) & 0xffff'ffff, 0x77u);
 }
 
 TEST_F(VtdControlTest, ResetReturnsToThePowerOnStateWithoutReelaboration) {
