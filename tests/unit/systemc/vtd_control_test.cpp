@@ -138,6 +138,58 @@ TEST_F(VtdControlTest, LogsDecodeRegistersDescriptorsAndFaultRecordsByFieldName)
     EXPECT_EQ(b.get64(0x14'0000) & 0xffff'ffff, 0x77u);
 }
 
+TEST_F(VtdControlTest, MaskedEventsWaitPendingAndFaultRecordsOverflow) {
+    // One fault record (CAP.NFR = 0): a second fault before software clears F overflows (PFO).
+    std::uint32_t fectl_pending = 0, fsts_overflow = 0, fsts_cleared = 1, ics = 0, iectl_pending = 0;
+    std::uint64_t msi_before_unmask = 1;
+    constexpr std::uint64_t kCompletionMsi = 0x9000'1000;
+    Bench* bench = nullptr;
+    Bench b(
+        [&](TestInitiator& cpu) {
+            write32(cpu, FEADDR, static_cast<std::uint32_t>(kFaultMsi));
+            write32(cpu, FEDATA, kFaultData);  // FECTL.IM stays set: events wait as pending
+            write64(cpu, RTADDR, kRootTable);
+            command(cpu, kSrtp, kSrtp, kSrtp);
+            command(cpu, kTe, kTe, kTe);
+            wait_until(2000);
+            fectl_pending = read32(cpu, FECTL);
+            msi_before_unmask = bench->get64(kFaultMsi);
+            write32(cpu, FECTL, 0);  // unmask: the pending event is sent now
+            fsts_overflow = read32(cpu, FSTS);
+            write32(cpu, static_cast<std::uint32_t>(FRCD0 + 12), 0x8000'0000u);  // clear F (bit 127)
+            write32(cpu, FSTS, kPfo);                                              // and PFO
+            fsts_cleared = read32(cpu, FSTS);
+            // Queued invalidation: a wait with IF (bit 4) while IECTL.IM is set.
+            write32(cpu, IEADDR, static_cast<std::uint32_t>(kCompletionMsi));
+            write32(cpu, IEDATA, 0x66);
+            write64(cpu, IQT, 0);
+            write64(cpu, IQA, 0x13'0000);
+            command(cpu, kQie | kTe, kQie, kQie);
+            bench->put64(0x13'0000, 0x5 | (1u << 4));
+            write64(cpu, IQT, 1 << 4);
+            while (read64(cpu, IQH) != (1 << 4)) sc_core::wait(ns(10));
+            ics = read32(cpu, ICS);
+            iectl_pending = read32(cpu, IECTL);
+            write32(cpu, IECTL, 0);
+        },
+        [&](TestInitiator& device) {
+            wait_until(1000);
+            dma_read(device, 0x1000, 4, requester(0, 3, 0));
+            dma_read(device, 0x2000, 4, requester(0, 3, 0));
+        },
+        [](VtdParams& p) { p.features.fault_records = 1; });
+    bench = &b;
+    sc_core::sc_start();
+    EXPECT_EQ(fectl_pending, 0xc000'0000u);  // IM and IP
+    EXPECT_EQ(msi_before_unmask, 0u);
+    EXPECT_EQ(b.get64(kFaultMsi) & 0xffff'ffff, kFaultData);
+    EXPECT_EQ(fsts_overflow, 0x3u);          // PPF and PFO, FRI 0
+    EXPECT_EQ(fsts_cleared, 0u);
+    EXPECT_EQ(ics, 1u);                      // IWC
+    EXPECT_EQ(iectl_pending, 0xc000'0000u);
+    EXPECT_EQ(b.get64(kCompletionMsi) & 0xffff'ffff, 0x66u);
+}
+
 TEST_F(VtdControlTest, ResetReturnsToThePowerOnStateWithoutReelaboration) {
     std::uint32_t gsts_before = 0, gsts_after = 1, fectl_after = 0;
     std::uint64_t rtaddr_after = 1;
