@@ -136,8 +136,8 @@ std::string check_modes(const Features& f) {
 std::string check_implemented(const Features& f) {
     if (f.device_tlb) return problem("device_tlb", f.device_tlb, "false (device-TLBs and ATS are not modelled)");
     if (f.page_requests) return problem("page_requests", f.page_requests, "false (page requests are not modelled)");
-    if (f.second_level_ad)
-        return problem("second_level_ad", f.second_level_ad, "false (second-level A/D update is not modelled)");
+    if (f.interrupt_remapping)
+        return problem("interrupt_remapping", f.interrupt_remapping, "false (interrupt remapping is not modelled)");
     return {};
 }
 

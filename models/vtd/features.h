@@ -42,7 +42,7 @@ struct Features {
     bool page_walk_coherency = true;    // C
     bool queued_invalidation = true;    // QI
     bool device_tlb = false;            // DT (a later issue: ATS)
-    bool interrupt_remapping = false;   // IR (not modelled: IRE/SIRTP have no effect)
+    bool interrupt_remapping = false;   // IR (not modelled: refused; IRE/SIRTP have no effect)
     bool pass_through = true;           // PT
     bool snoop_control = true;          // SC
     // IRO, in 16-byte units: 0x500, after the fault records (8 of them end at 0x480).
@@ -50,12 +50,12 @@ struct Features {
     unsigned max_handle_mask = 0;       // MHMV (interrupt remapping only)
     bool nested = true;                 // NEST
     bool page_requests = false;         // PRS (a later issue)
-    bool execute_requests = false;      // ERS
+    bool execute_requests = false;      // ERS: requests with PASID may ask for execute
     bool supervisor_requests = true;    // SRS
     unsigned pasid_bits = 20;           // PSS + 1
     bool pasid = true;                  // PASID
     bool scalable_mode = true;          // SMTS
-    bool second_level_ad = false;       // SLADS (not modelled: SLADE is refused)
+    bool second_level_ad = false;       // SLADS: PASID entries may ask for second-level A/D update
     bool second_level = true;           // SLTS
     bool first_level = true;            // FLTS
     bool rid_pasid = true;              // RPS: the context entry's RID_PASID is honoured

@@ -42,10 +42,6 @@ Vtd::Vtd(sc_core::sc_module_name name, const VtdParams& params)
     if (const std::string problem = check_features(params_.features); !problem.empty())
         throw std::invalid_argument(std::string(sc_module::name()) + ": " + problem);
     const Features& f = params_.features;
-    if (f.device_tlb || f.page_requests || f.interrupt_remapping || f.second_level_ad || f.execute_requests)
-        throw std::invalid_argument(std::string(sc_module::name()) +
-                                    ": device TLB, page requests, interrupt remapping, SLADS and execute requests are "
-                                    "not modelled yet; leave them off");
     environment_.features = f;
     environment_.cache_faults = f.caching_mode && params_.cache_faults_in_caching_mode;
     add_registers(bank_, f);
