@@ -23,10 +23,13 @@ void PasidCache::invalidate(const PasidCacheInvalidation& inv) {
         switch (inv.granularity) {
         case PasidCacheGranularity::global:
             return true;
+        // A faulting entry cached under caching mode has no domain of its own yet (its DID is what
+        // the not-yet-valid entry held), and software invalidates it with the domain it is about to
+        // install: such entries match whatever domain an invalidation names.
         case PasidCacheGranularity::domain:
-            return p.entry.domain_id == inv.domain_id;
+            return p.fault != FaultReason::none || p.entry.domain_id == inv.domain_id;
         case PasidCacheGranularity::pasid:
-            return p.entry.domain_id == inv.domain_id && key.pasid == inv.pasid;
+            return (p.fault != FaultReason::none || p.entry.domain_id == inv.domain_id) && key.pasid == inv.pasid;
         }
         return true;
     });

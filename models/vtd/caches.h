@@ -10,8 +10,10 @@
 // look-up probes once per size present (models/common/page_tlb.h), smallest first.
 // Caching mode: on a unit with CAP.CM = 1 the caches may hold not-present and erroneous entries;
 // when the model is asked to (the default under CM), a context or PASID entry that faulted is cached
-// with its fault, and a page whose walk found a not-present entry is cached as a negative IOTLB entry,
-// so software that skips the invalidation caching mode requires keeps faulting.
+// with its fault, and a page whose second-stage walk found a not-present entry is cached as a
+// negative IOTLB entry (first-stage updates need no invalidation, VT-d 6.1), so software that skips
+// the invalidation caching mode requires keeps faulting. A faulting PASID entry matches a domain- or
+// PASID-selective invalidation of any domain (it has no valid DID yet).
 //
 // Which invalidation removes what (VT-d 6.5.2.1-6.5.2.6), as this model applies it:
 //   context cache: global: all; domain: entries of the domain (legacy mode; scalable mode: all, as
@@ -118,7 +120,8 @@ struct IotlbEntry {
     std::uint64_t output_base = 0;   // output address of the page's first byte
     Permissions permissions;
     bool global = false;             // a first-level global page
-    FaultKind negative = FaultKind::none;  // caching mode: the walk found this page not present
+    bool negative = false;           // caching mode: the walk found this page not present ...
+    WalkFault fault;                 // ... and faulted so (replayed as it was reported)
 };
 
 class Iotlb {

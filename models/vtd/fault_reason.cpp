@@ -54,7 +54,7 @@ const char* to_string(FaultReason reason) {
     case FaultReason::fl_table_read_denied: return "SFL.7 nested: second level denies reading a first-level table";
     case FaultReason::fl_table_write_denied: return "SFL.8 nested: second level denies the first-level A/D write";
     case FaultReason::sl_access_error: return "SSL.1 error reading a second-level paging entry";
-    case FaultReason::sl_permission: return "SSL.2 nested: second-level read/write permission error";
+    case FaultReason::sl_permission: return "SSL.2 second-level entry not present (R = W = 0)";
     case FaultReason::sl_reserved: return "SSL.3 reserved bits set in a second-level paging entry";
     case FaultReason::sl_invalid_pointer: return "SSL.4 invalid second-level table pointer";
     case FaultReason::non_canonical: return "SGN.1 first-level input address not canonical";

@@ -58,7 +58,7 @@ enum class FaultReason : std::uint8_t {
     fl_table_read_denied = 0x76,        // SFL.7: nested, second level denies reading an FL table
     fl_table_write_denied = 0x77,       // SFL.8: nested, second level denies the A/D write
     sl_access_error = 0x78,             // SSL.1
-    sl_permission = 0x79,               // SSL.2: nested, a second-level R/W permission error
+    sl_permission = 0x79,               // SSL.2: a second-level entry with R = W = 0
     sl_reserved = 0x7A,                 // SSL.3
     sl_invalid_pointer = 0x7B,          // SSL.4
     non_canonical = 0x80,               // SGN.1

@@ -9,7 +9,7 @@
 // Models:
 // - Queued descriptors 0x1 context-cache, 0x2 IOTLB, 0x5 invalidation wait, 0x6 PASID-based IOTLB,
 //   0x7 PASID-cache: decoded and checked, ready to apply.
-// - 0x3 device-TLB, 0x8 PASID-based device-TLB (a later issue: the model completes them at once),
+// - 0x3 device-TLB, 0x8 PASID-based device-TLB (a later issue; without ECAP.DT they are invalid types),
 //   0x4 interrupt entry cache (interrupt remapping is not modelled), 0x9 page group response (page
 //   requests are a later issue): decoded and checked only.
 // - Which descriptor types are legal in which translation-table mode and width (Table 26 of the

@@ -25,7 +25,7 @@
 // SecondLevelConfig::max_input_bits), 2-level (30-bit) second-level tables, 512 GiB and 1 TiB
 // second-level leaves, first-level protection keys and SMAP (VT-d has neither).
 //
-// Choices where the sources are silent or disagree (see the report that came with this file):
+// Choices where the sources are silent or disagree:
 // - Second-level bit 62 (TM in older revisions) is reserved, as VirtualBox's spec-derived layout and
 //   QEMU (without its stale-TM compatibility switch) treat it. Bit 11 is SNP in a leaf when ECAP.SC is
 //   set, reserved otherwise and always reserved in a non-leaf entry (VirtualBox; the QEMU review of

@@ -17,8 +17,8 @@
 //     (real hardware reports "Non-zero reserved field set in PASID Table Entry"), AW without
 //     SLTS, PGSNP without SC, and CD/EMTE/EMT/PWT/PCD/PAT without MTS. The model never reports
 //     MTS, so any of those set is reserved. By the same rule, unconfirmed: ERE without ERS, SLADE
-//     without SLADS, and EAFE, since the model never reports EAFS. The brief placed SRE, ERE and
-//     SLADE under invalid programming. The Linux SRE evidence puts them here.
+//     without SLADS, and EAFE, since the model never reports EAFS. (SRE, ERE and SLADE could be read
+//     as invalid programming; the Linux SRE evidence puts them here.)
 //   invalid (SPT.4): PGTT 0 or 5..7; PGTT 1/2/3/4 without FLTS/SLTS/NEST/PT; an AW that SAGAW does
 //     not list when PGTT uses the second level (2 or 3); FLPM = 1 without CAP.FL5LP when PGTT
 //     uses the first level (1 or 3). QEMU's vtd_pe_type_check and vtd_get_pe_in_pasid_leaf_table

@@ -75,8 +75,8 @@ std::uint64_t ecap_value(const Features& f) {
 
 void add_registers(RegisterBank& bank, const Features& f) {
     const std::uint64_t host_address = bits(f.host_address_bits - 1, 12).mask();
-    // RTADDR.TTM: legacy always; scalable only with SMTS (a write of another mode is stored and
-    // refused when SRTP latches it, as the architecture reports it then).
+    // RTADDR.TTM is stored as written and latched by SRTP whatever it holds; a mode the unit does not
+    // implement faults each request (RTA.1) and stops the invalidation queue (IQEI 7).
     const std::uint64_t rtaddr_writable = host_address | rtaddr::TTM.mask();
     const std::uint64_t ccmd_writable =
         ccmd::DID.mask() | ccmd::SID.mask() | ccmd::FM.mask() | ccmd::CIRG.mask() | ccmd::ICC.mask();
@@ -105,9 +105,9 @@ void add_registers(RegisterBank& bank, const Features& f) {
           {"PRS", ecap::PRS},     {"ERS", ecap::ERS},     {"SRS", ecap::SRS},     {"PSS", ecap::PSS},
           {"PASID", ecap::PASID}, {"SMTS", ecap::SMTS},   {"SLADS", ecap::SLADS}, {"SLTS", ecap::SLTS},
           {"FLTS", ecap::FLTS},   {"SMPWCS", ecap::SMPWCS}, {"RPS", ecap::RPS}}},
-        // GCMD's fields are write-only: the model keeps what was written for the hooks and reads
-        // return zero (its read hook).
-        {"GCMD", reg::GCMD, 4, 0, bits(31, 23).mask(), 0, command_status_fields()},
+        // GCMD's fields are write-only: nothing is stored (reads, debug ones too, return zero) and the
+        // model's hook acts on the value written.
+        {"GCMD", reg::GCMD, 4, 0, 0, 0, command_status_fields()},
         {"GSTS", reg::GSTS, 4, 0, 0, 0, command_status_fields()},
         {"RTADDR", reg::RTADDR, 8, 0, rtaddr_writable, 0, rtaddr_fields},
         {"CCMD", reg::CCMD, 8, 0, ccmd_writable, 0,

@@ -205,12 +205,9 @@ TranslationResult& Translator::translate_paged(const IotlbTag& tag, const Access
         result_.work.tlb_looked_up = true;
         unsigned size_bits = 12;
         if (const IotlbEntry* hit = caches_.iotlb->lookup(tag, address, result_.work.tlb_probes, size_bits)) {
-            if (hit->negative != FaultKind::none) {
+            if (hit->negative) {
                 result_.work.tlb_hit = true;
-                WalkFault cached;
-                cached.kind = hit->negative;
-                cached.stage = tag.kind == TranslationKind::second_level ? Stage::second : Stage::first;
-                return walk_fault(cached, access, fpd);
+                return walk_fault(hit->fault, access, fpd);
             }
             const FaultKind denied = check_access(hit->permissions, access);
             if (denied == FaultKind::none && !(access.write && write_needs_walk(hit->permissions))) {
@@ -232,8 +229,11 @@ TranslationResult& Translator::translate_paged(const IotlbTag& tag, const Access
     result_.work.descriptor_fetches += walked.fetches;
     const bool may_fill = caches_.iotlb && caches_.iotlb->generation() == generation;
     if (!walked.ok()) {
-        if (may_fill && env_.cache_faults && walked.fault.kind == FaultKind::not_present)
-            caches_.iotlb->fill(tag, address, 12, IotlbEntry{0, {}, false, FaultKind::not_present});
+        // Caching mode lets hardware cache not-present entries of second-stage tables only: updates
+        // of first-stage entries need no invalidation (VT-d 6.1), so those faults are not kept.
+        if (may_fill && env_.cache_faults && walked.fault.kind == FaultKind::not_present &&
+            walked.fault.stage == Stage::second)
+            caches_.iotlb->fill(tag, address, 12, IotlbEntry{0, {}, false, true, walked.fault});
         return walk_fault(walked.fault, access, fpd);
     }
     const Translation& t = walked.translation;

@@ -11,8 +11,8 @@
 // (the device TLB is a later issue: translation requests and translated requests are refused with
 // LCT.5 / SCT.5); pass-through (legacy TT = 2, PGTT = 4); output addresses in the interrupt range
 // (LGN.4 / SGN.8); fault processing disable for qualified faults (faults found before the entry that
-// holds FPD, and errors reading a structure, are always recorded, as QEMU's table of qualified faults
-// has it). With caches (caches.h), contexts, PASID entries and translations come from them when
+// holds FPD, and errors reading a root, context or PASID structure, are always recorded; errors
+// reading paging entries are qualified, as QEMU's table of qualified faults has it). With caches (caches.h), contexts, PASID entries and translations come from them when
 // present; an IOTLB hit still checks the access, and a write through a translation whose dirty
 // bit is not yet set walks again so the walk sets it.
 // Entries wider than 64 bits are read as 64-bit single-copy-atomic words, the word holding P first
@@ -78,8 +78,8 @@ struct TranslationResult {
 TranslationResult translate(const TranslationRequest& request, const TranslationEnvironment& environment,
                             TableMemory& memory, const TranslationCaches& caches = {});
 
-// Faults that fault processing disable cannot suppress (VT-d 7.1.2: errors found before the FPD
-// field is known or while reading a structure).
+// Whether fault processing disable may suppress a fault (a qualified fault). Not qualified: faults
+// found before the FPD field is known and errors reading a root, context or PASID structure.
 bool is_qualified(FaultReason reason);
 
 }  // namespace iommu_vp::vtd

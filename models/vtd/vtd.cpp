@@ -90,7 +90,6 @@ void Vtd::reset() {
 
 void Vtd::attach_register_hooks() {
     // The table holds data only; the model's behaviour hangs off these named hooks.
-    bank_.set_read_hook("GCMD", [](std::uint64_t) { return std::uint64_t{0}; });  // write-only fields
     bank_.set_write_hook("GCMD", [this](const RegisterWrite& w) { on_gcmd_write(w); });
     bank_.set_write_hook("CCMD", [this](const RegisterWrite& w) { on_ccmd_write(w); });
     bank_.set_write_hook("IOTLB", [this](const RegisterWrite& w) { on_iotlb_write(w); });
@@ -144,7 +143,7 @@ void Vtd::set_gsts(BitField status, bool value) {
 }
 
 void Vtd::on_gcmd_write(const RegisterWrite& w) {
-    const std::uint64_t command = w.new_value;
+    const std::uint64_t command = w.written_value & w.written_mask & bits(31, 23).mask();
     const std::uint64_t status = bank_.get("GSTS");
     // One command a write (VT-d 11.4.4): the persistent bits that differ from GSTS and the one-shot
     // bits that are set. More than one is a programming error; all of them are performed.
@@ -204,7 +203,7 @@ void Vtd::on_ccmd_write(const RegisterWrite& w) {
         // With queued invalidation enabled the register interface must not be used (VT-d 6.5.2); this
         // model leaves the request unperformed.
         IVP_LOG(LogCategory::guest_error, name(), "CCMD invalidation while queued invalidation is enabled: ignored");
-        bank_.set("CCMD", ccmd::ICC.insert(w.new_value, 0));
+        bank_.set("CCMD", ccmd::CAIG.insert(ccmd::ICC.insert(w.new_value, 0), 0));  // not performed
         return;
     }
     post_control(ControlOperation::Kind::context_invalidation, w.new_value, params_.register_invalidation_latency);
@@ -214,7 +213,7 @@ void Vtd::on_iotlb_write(const RegisterWrite& w) {
     if (!iotlb_reg::IVT.is_set_in(w.new_value)) return;
     if (gsts(gcmd::QIE)) {
         IVP_LOG(LogCategory::guest_error, name(), "IOTLB_REG invalidation while queued invalidation is enabled: ignored");
-        bank_.set("IOTLB", iotlb_reg::IVT.insert(w.new_value, 0));
+        bank_.set("IOTLB", iotlb_reg::IAIG.insert(iotlb_reg::IVT.insert(w.new_value, 0), 0));  // not performed
         return;
     }
     post_control(ControlOperation::Kind::iotlb_invalidation, w.new_value, params_.register_invalidation_latency);

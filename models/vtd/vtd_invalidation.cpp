@@ -109,8 +109,8 @@ void Vtd::queue_processor() {
         case DescriptorType::pasid_device_tlb:
         case DescriptorType::interrupt_entry_cache:
         case DescriptorType::page_group_response:
-            // Decoded and checked; the device TLB, interrupt remapping and page requests are not
-            // modelled, so there is nothing to invalidate or answer and the descriptor completes.
+            // Unreachable while ECAP.DT, IR and PRS are off (decode_descriptor refuses these types
+            // then); kept so that the seams for the device TLB and page requests are visible.
             break;
         }
         delay += params_.descriptor_latency;
