@@ -5,6 +5,12 @@
 
 namespace iommu_vp {
 
+RegisterAccessCounters RegisterAccessCounters::create(StatsGroup& g) {
+    return {g.counter("register_reads", "register reads on the programming interface"),
+            g.counter("register_writes", "register writes on the programming interface"),
+            g.counter("register_errors", "register accesses refused (size, alignment, byte enables)")};
+}
+
 void serve_register_access(RegisterBank& bank, tlm::tlm_generic_payload& p, const std::string& owner,
                            RegisterAccessCounters counters) {
     const unsigned length = p.get_data_length();

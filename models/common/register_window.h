@@ -18,6 +18,9 @@ struct RegisterAccessCounters {
     Counter& reads;
     Counter& writes;
     Counter& errors;
+
+    // Registers the three counters in `group` under the names every model uses.
+    static RegisterAccessCounters create(StatsGroup& group);
 };
 
 // Performs `payload` on `bank` (the payload's address is the offset in the window). `owner` names

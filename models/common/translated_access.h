@@ -4,6 +4,9 @@
 // and VT-d models.
 #pragma once
 
+#include "models/common/master_attrs.h"
+#include "models/common/stats.h"
+
 #include <systemc>
 #include <tlm>
 
@@ -11,6 +14,14 @@
 #include <cstdint>
 
 namespace iommu_vp {
+
+// The checks an IOMMU makes before translating a device transaction. It must carry MasterAttrs: a
+// master without them is a configuration error of the platform (not of the software), reported once
+// per IOMMU and aborted. It must have data and no streaming width shorter than its length: page
+// splitting would change a streaming (FIFO) access, so it is refused rather than guessed at.
+// Returns the attributes, or nullptr when the payload has been answered.
+const MasterAttrs* accept_device_transaction(tlm::tlm_generic_payload& p, const char* owner,
+                                             Counter& missing_attributes);
 
 // What translating one piece gave: a fault, or the output address of the input and the size of the
 // page or block that maps it.

@@ -1,5 +1,7 @@
 #include "models/smmuv3/command.h"
 
+#include "models/common/field_text.h"
+
 #include "models/common/little_endian.h"
 
 #include <cstdio>
@@ -358,28 +360,23 @@ const char* command_opcode_name(std::uint8_t opcode) {
 // ---- describe (the `cmd` log; allocates) -------------------------------------------------------
 namespace {
 
-void append(std::string& text, const char* name, std::uint64_t value) {
-    char buffer[48];
-    std::snprintf(buffer, sizeof buffer, " %s=0x%llx", name, static_cast<unsigned long long>(value));
-    text += buffer;
-}
 
 void describe_stream(std::string& text, const DecodedCommand& c, bool with_substream) {
-    append(text, "sid", c.stream_id);
+    append_field(text, "sid", c.stream_id);
     if (with_substream) {
-        append(text, "ssv", c.ssv);
-        append(text, "ssid", c.substream_id);
+        append_field(text, "ssv", c.ssv);
+        append_field(text, "ssid", c.substream_id);
     }
 }
 
 void describe_tlbi_address(std::string& text, const DecodedCommand& c) {
-    append(text, "addr", c.address);
-    append(text, "leaf", c.leaf);
+    append_field(text, "addr", c.address);
+    append_field(text, "leaf", c.leaf);
     if (c.range.is_range() || c.range.ttl != 0) {
-        append(text, "num", c.range.num);
-        append(text, "scale", c.range.scale);
-        append(text, "ttl", c.range.ttl);
-        append(text, "tg", c.range.tg);
+        append_field(text, "num", c.range.num);
+        append_field(text, "scale", c.range.scale);
+        append_field(text, "ttl", c.range.ttl);
+        append_field(text, "tg", c.range.tg);
     }
     if (c.range_fields_ignored) text += " range_fields_ignored(RIL=0)";
 }
@@ -389,10 +386,10 @@ void describe_sync(std::string& text, const DecodedCommand& c) {
     text += " cs=";
     text += signals[static_cast<unsigned>(c.completion_signal)];
     if (c.effective_signal != c.completion_signal) text += "(as SIG_NONE: no IDR0.SEV)";
-    append(text, "msh", c.msh);
-    append(text, "msiattr", c.msi_attr);
-    append(text, "msidata", c.msi_data);
-    append(text, "msiaddr", c.msi_address);
+    append_field(text, "msh", c.msh);
+    append_field(text, "msiattr", c.msi_attr);
+    append_field(text, "msidata", c.msi_data);
+    append_field(text, "msiaddr", c.msi_address);
 }
 
 void describe_fields(std::string& text, const DecodedCommand& c) {
@@ -400,38 +397,38 @@ void describe_fields(std::string& text, const DecodedCommand& c) {
     case CommandKind::prefetch_config: describe_stream(text, c, true); break;
     case CommandKind::prefetch_addr:
         describe_stream(text, c, true);
-        append(text, "size", c.size);
-        append(text, "addr", c.address);
+        append_field(text, "size", c.size);
+        append_field(text, "addr", c.address);
         break;
     case CommandKind::cfgi_ste:
         describe_stream(text, c, false);
-        append(text, "leaf", c.leaf);
+        append_field(text, "leaf", c.leaf);
         break;
     case CommandKind::cfgi_ste_range:
         describe_stream(text, c, false);
-        append(text, "range", c.ste_range);
+        append_field(text, "range", c.ste_range);
         break;
     case CommandKind::cfgi_all: text += " (CMD_CFGI_ALL)"; break;
     case CommandKind::cfgi_cd:
         describe_stream(text, c, false);
-        append(text, "ssid", c.substream_id);
-        append(text, "leaf", c.leaf);
+        append_field(text, "ssid", c.substream_id);
+        append_field(text, "leaf", c.leaf);
         break;
     case CommandKind::cfgi_cd_all: describe_stream(text, c, false); break;
     case CommandKind::tlbi_nh_all:
-    case CommandKind::tlbi_s12_vmall: append(text, "vmid", c.vmid); break;
+    case CommandKind::tlbi_s12_vmall: append_field(text, "vmid", c.vmid); break;
     case CommandKind::tlbi_nh_asid:
-        append(text, "vmid", c.vmid);
-        append(text, "asid", c.asid);
+        append_field(text, "vmid", c.vmid);
+        append_field(text, "asid", c.asid);
         break;
     case CommandKind::tlbi_nh_va:
-        append(text, "vmid", c.vmid);
-        append(text, "asid", c.asid);
+        append_field(text, "vmid", c.vmid);
+        append_field(text, "asid", c.asid);
         describe_tlbi_address(text, c);
         break;
     case CommandKind::tlbi_nh_vaa:
     case CommandKind::tlbi_s2_ipa:
-        append(text, "vmid", c.vmid);
+        append_field(text, "vmid", c.vmid);
         describe_tlbi_address(text, c);
         break;
     case CommandKind::tlbi_nsnh_all: break;
@@ -446,7 +443,7 @@ void describe_fields(std::string& text, const DecodedCommand& c) {
 std::string describe(const DecodedCommand& command) {
     std::string text = command_opcode_name(command.opcode);
     if (command.is_illegal()) {
-        append(text, "opcode", command.opcode);
+        append_field(text, "opcode", command.opcode);
         text += " CERROR_ILL: ";
         text += command.illegal_reason ? command.illegal_reason : "illegal";
         return text;

@@ -34,9 +34,7 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       walk_cache_(params.caches.walk, params.cache_seed + 3),
       walkers_(params.page_table_walkers == 0 ? 1 : params.page_table_walkers),
       stats_(basename()),
-      register_reads_(stats_.counter("register_reads", "register reads on the programming interface")),
-      register_writes_(stats_.counter("register_writes", "register writes on the programming interface")),
-      register_errors_(stats_.counter("register_errors", "register accesses refused (size, alignment, byte enables)")),
+      register_counters_(RegisterAccessCounters::create(stats_)),
       traffic_(stats_),
       events_recorded_(stats_.counter("events_recorded", "event records written to the event queue")),
       events_lost_(stats_.counter("events_lost", "event records discarded: queue full or disabled")),
@@ -132,7 +130,7 @@ void Smmuv3::attach_register_hooks() {
 
 void Smmuv3::reg_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     access_offset_ = delay;
-    serve_register_access(bank_, p, name(), {register_reads_, register_writes_, register_errors_});
+    serve_register_access(bank_, p, name(), register_counters_);
     delay += params_.register_latency;
 }
 

@@ -24,6 +24,7 @@
 #include "models/common/downstream_access.h"
 #include "models/common/master_attrs.h"
 #include "models/common/register_bank.h"
+#include "models/common/register_window.h"
 #include "models/common/translation_stats.h"
 #include "models/common/stats.h"
 #include "models/common/bitfield.h"
@@ -181,9 +182,7 @@ private:
     BusyUntilResource walkers_;
 
     StatsGroup stats_;
-    Counter& register_reads_;
-    Counter& register_writes_;
-    Counter& register_errors_;
+    RegisterAccessCounters register_counters_;
     TranslationStats traffic_;
     Counter& events_recorded_;
     Counter& events_lost_;

@@ -1,6 +1,6 @@
+#include "models/common/field_text.h"
 #include "models/vtd/context_entry.h"
 
-#include <cstdio>
 
 namespace iommu_vp::vtd {
 namespace {
@@ -10,32 +10,7 @@ std::uint64_t above_host_width(const Features& f) { return ~low_mask(f.host_addr
 
 bool any(std::uint64_t word, std::uint64_t mask) { return (word & mask) != 0; }
 
-// DID bits above CAP.ND's width are reserved (16 bits is the whole field).
-std::uint64_t unused_domain_id_bits(const Features& f) {
-    return context_entry::kDomainId.mask() & ~(low_mask(f.domain_id_bits) << context_entry::kDomainId.lsb);
-}
 
-template <typename T>
-Decoded<T> fault(FaultReason reason, const char* why, const T& value) {
-    return Decoded<T>{reason, why, value};
-}
-
-template <typename T>
-Decoded<T> decoded(const T& value) {
-    return Decoded<T>{FaultReason::none, "", value};
-}
-
-// AW encodings 1..3 select 39, 48 and 57 bits; 0 (30 bits) and 4..7 are not walked here.
-bool known_width(unsigned aw) { return aw >= 1 && aw <= 3; }
-
-void append(std::string& text, const char* name, std::uint64_t value, bool hex) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, hex ? "%s%s=0x%llx" : "%s%s=%llu", text.empty() ? "" : " ", name,
-                  static_cast<unsigned long long>(value));
-    text += buffer;
-}
-void append_flag(std::string& text, const char* name, bool value) { append(text, name, value ? 1 : 0, false); }
-void append_hex(std::string& text, const char* name, std::uint64_t value) { append(text, name, value, true); }
 
 void append_width(std::string& text, unsigned aw, unsigned input_bits) {
     char buffer[48];
@@ -52,7 +27,7 @@ ContextEntry context_fields(const ContextWords& w) {
     e.translation_type = static_cast<TranslationType>(kTranslationType.extract(w[0]));
     e.second_level_table = w[0] & kSecondLevelPointer.mask();
     e.address_width = static_cast<unsigned>(kAddressWidth.extract(w[1]));
-    if (known_width(e.address_width)) {
+    if (is_walkable_aw(e.address_width)) {
         e.input_bits = width_of_aw(e.address_width);
         e.levels = levels_of_width(e.input_bits);
     }
@@ -67,7 +42,7 @@ const char* context_reserved(const ContextWords& w, const Features& f) {
     if (any(w[0], kSecondLevelPointer.mask() & above_host_width(f)))
         return "context entry: SLPTPTR above the host address width";
     if (any(w[1], kReserved1Low.mask() | kReserved1High.mask())) return "context entry: reserved bits [71] or [127:88] set";
-    if (any(w[1], unused_domain_id_bits(f))) return "context entry: DID bits above CAP.ND's width set";
+    if (any(w[1], unused_domain_id_bits(f, context_entry::kDomainId))) return "context entry: DID bits above CAP.ND's width set";
     return nullptr;
 }
 
@@ -82,7 +57,7 @@ const char* context_invalid(const ContextEntry& e, const Features& f) {
         break;
     case TranslationType::translated: break;
     }
-    if (!known_width(e.address_width) || !f.supports_width(e.input_bits))
+    if (!is_walkable_aw(e.address_width) || !f.supports_width(e.input_bits))
         return "context entry: AW is not a width CAP.SAGAW lists";
     return nullptr;
 }
@@ -126,11 +101,11 @@ Decoded<RootEntry> decode_root_entry(const RootWords& words, const Features& fea
     RootEntry e;
     e.present = root_entry::kPresent.is_set_in(words[0]);
     e.context_table = words[0] & root_entry::kContextTablePointer.mask();
-    if (!e.present) return fault(FaultReason::root_not_present, "root entry not present", e);
-    if (any(words[0], root_entry::kReserved.mask())) return fault(FaultReason::root_reserved, "root entry: reserved bits [11:1] set", e);
+    if (!e.present) return refuse(FaultReason::root_not_present, "root entry not present", e);
+    if (any(words[0], root_entry::kReserved.mask())) return refuse(FaultReason::root_reserved, "root entry: reserved bits [11:1] set", e);
     if (any(words[0], root_entry::kContextTablePointer.mask() & above_host_width(features)))
-        return fault(FaultReason::root_reserved, "root entry: CTP above the host address width", e);
-    if (words[1] != 0) return fault(FaultReason::root_reserved, "root entry: reserved bits [127:64] set", e);
+        return refuse(FaultReason::root_reserved, "root entry: CTP above the host address width", e);
+    if (words[1] != 0) return refuse(FaultReason::root_reserved, "root entry: reserved bits [127:64] set", e);
     return decoded(e);
 }
 
@@ -141,27 +116,27 @@ Decoded<ScalableRootHalf> decode_sm_root_entry(const RootWords& words, unsigned 
     e.present = sm_root_entry::kPresent.is_set_in(half);
     e.context_table = half & sm_root_entry::kContextTablePointer.mask();
     if (!e.present)
-        return fault(FaultReason::sm_root_not_present,
+        return refuse(FaultReason::sm_root_not_present,
                      e.upper ? "scalable-mode root entry: UP clear" : "scalable-mode root entry: LP clear", e);
     if (any(half, sm_root_entry::kReserved.mask()))
-        return fault(FaultReason::sm_root_reserved, "scalable-mode root entry: reserved bits [11:1] of the half set", e);
+        return refuse(FaultReason::sm_root_reserved, "scalable-mode root entry: reserved bits [11:1] of the half set", e);
     if (any(half, sm_root_entry::kContextTablePointer.mask() & above_host_width(features)))
-        return fault(FaultReason::sm_root_reserved, "scalable-mode root entry: CTP above the host address width", e);
+        return refuse(FaultReason::sm_root_reserved, "scalable-mode root entry: CTP above the host address width", e);
     return decoded(e);
 }
 
 Decoded<ContextEntry> decode_context_entry(const ContextWords& words, const Features& features) {
     const ContextEntry e = context_fields(words);
-    if (!e.present) return fault(FaultReason::context_not_present, "context entry not present", e);
-    if (const char* why = context_reserved(words, features)) return fault(FaultReason::context_reserved, why, e);
-    if (const char* why = context_invalid(e, features)) return fault(FaultReason::context_invalid, why, e);
+    if (!e.present) return refuse(FaultReason::context_not_present, "context entry not present", e);
+    if (const char* why = context_reserved(words, features)) return refuse(FaultReason::context_reserved, why, e);
+    if (const char* why = context_invalid(e, features)) return refuse(FaultReason::context_invalid, why, e);
     return decoded(e);
 }
 
 Decoded<ScalableContextEntry> decode_sm_context_entry(const ScalableContextWords& words, const Features& features) {
     const ScalableContextEntry e = sm_context_fields(words, features);
-    if (!e.present) return fault(FaultReason::sm_context_not_present, "scalable-mode context entry not present", e);
-    if (const char* why = sm_context_reserved(words, features)) return fault(FaultReason::sm_context_reserved, why, e);
+    if (!e.present) return refuse(FaultReason::sm_context_not_present, "scalable-mode context entry not present", e);
+    if (const char* why = sm_context_reserved(words, features)) return refuse(FaultReason::sm_context_reserved, why, e);
     return decoded(e);
 }
 
@@ -195,14 +170,14 @@ const char* translation_type_name(TranslationType type) {
 std::string describe(const RootEntry& e) {
     std::string text;
     append_flag(text, "P", e.present);
-    append_hex(text, "CTP", e.context_table);
+    append_field(text, "CTP", e.context_table);
     return text;
 }
 
 std::string describe(const ScalableRootHalf& e) {
     std::string text;
     append_flag(text, e.upper ? "UP" : "LP", e.present);
-    append_hex(text, e.upper ? "UCTP" : "LCTP", e.context_table);
+    append_field(text, e.upper ? "UCTP" : "LCTP", e.context_table);
     return text;
 }
 
@@ -212,9 +187,9 @@ std::string describe(const ContextEntry& e) {
     append_flag(text, "FPD", e.fault_processing_disable);
     text += std::string(" TT=") + translation_type_name(e.translation_type);
     append_width(text, e.address_width, e.input_bits);
-    append_hex(text, "DID", e.domain_id);
-    append_hex(text, "SLPTPTR", e.second_level_table);
-    if (e.available != 0) append_hex(text, "AVAIL", e.available);
+    append_field(text, "DID", e.domain_id);
+    append_field(text, "SLPTPTR", e.second_level_table);
+    if (e.available != 0) append_field(text, "AVAIL", e.available);
     return text;
 }
 
@@ -225,9 +200,9 @@ std::string describe(const ScalableContextEntry& e) {
     append_flag(text, "DTE", e.device_tlb_enable);
     append_flag(text, "PASIDE", e.pasid_enable);
     append_flag(text, "PRE", e.page_request_enable);
-    append(text, "PDTS", e.pasid_directory_size, false);
-    append_hex(text, "PASIDDIRPTR", e.pasid_directory);
-    append_hex(text, "RID_PASID", e.rid_pasid);
+    append_field(text, "PDTS", e.pasid_directory_size, false);
+    append_field(text, "PASIDDIRPTR", e.pasid_directory);
+    append_field(text, "RID_PASID", e.rid_pasid);
     append_flag(text, "RID_PRIV", e.rid_privilege);
     return text;
 }

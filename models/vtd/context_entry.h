@@ -70,6 +70,16 @@ struct Decoded {
     bool ok() const { return fault == FaultReason::none; }
 };
 
+// The two outcomes of a decoder.
+template <typename T>
+Decoded<T> decoded(const T& value) {
+    return Decoded<T>{FaultReason::none, "", value};
+}
+template <typename T>
+Decoded<T> refuse(FaultReason reason, const char* why, const T& value) {
+    return Decoded<T>{reason, why, value};
+}
+
 using RootWords = std::array<std::uint64_t, 2>;
 using ContextWords = std::array<std::uint64_t, 2>;
 using ScalableContextWords = std::array<std::uint64_t, 4>;

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include "models/common/bitfield.h"
+
 #include <string>
 
 namespace iommu_vp::vtd {
@@ -74,6 +76,11 @@ struct Features {
     std::uint64_t fault_records_offset() const { return std::uint64_t{fault_record_offset} * 16; }
 };
 
+// The bits of a DID field (in its entry word) above the unit's domain-ID width: reserved.
+constexpr std::uint64_t unused_domain_id_bits(const Features& f, BitField did) {
+    return did.mask() & ~(low_mask(f.domain_id_bits) << did.lsb);
+}
+
 // Checks that the parameters describe a unit the architecture allows and this model implements;
 // returns an empty string when they do, else what is wrong (the model throws it at construction).
 std::string check_features(const Features& features);
@@ -82,5 +89,7 @@ std::string check_features(const Features& features);
 // entry AW) are 39, 48 and 57 bits, walked with 3, 4 and 5 levels of 9 bits over a 4 KiB page.
 constexpr unsigned width_of_aw(unsigned aw) { return 30 + 9 * aw; }
 constexpr unsigned levels_of_width(unsigned input_bits) { return (input_bits - 12) / 9; }
+// AW encodings this model walks (0, the 30-bit 2-level width, is not modelled; 4..7 are reserved).
+constexpr bool is_walkable_aw(unsigned aw) { return aw >= 1 && aw <= 3; }
 
 }  // namespace iommu_vp::vtd

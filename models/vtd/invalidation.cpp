@@ -1,5 +1,7 @@
 #include "models/vtd/invalidation.h"
 
+#include "models/common/field_text.h"
+
 #include "models/common/little_endian.h"
 
 #include <cstdio>
@@ -258,12 +260,6 @@ DecodedDescriptor& decode_page_group_response(DecodedDescriptor& out, const Desc
 
 // ---- describe helpers -------------------------------------------------------------------------
 
-void append(std::string& text, const char* name, std::uint64_t value, bool hex = true) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, hex ? " %s=0x%llx" : " %s=%llu", name,
-                  static_cast<unsigned long long>(value));
-    text += buffer;
-}
 
 const char* context_granularity_name(ContextGranularity g) {
     switch (g) {
@@ -513,10 +509,10 @@ std::string describe(const ContextCacheInvalidation& inv) {
         text += context_granularity_name(inv.requested);
         text += ")";
     }
-    if (inv.granularity != ContextGranularity::global && inv.match_domain) append(text, "did", inv.domain_id);
+    if (inv.granularity != ContextGranularity::global && inv.match_domain) append_field(text, "did", inv.domain_id);
     if (inv.granularity == ContextGranularity::device) {
-        append(text, "sid", inv.source_id);
-        append(text, "fm", inv.function_mask, false);
+        append_field(text, "sid", inv.source_id);
+        append_field(text, "fm", inv.function_mask, false);
     }
     if (!inv.match_domain) text += " (scalable: did ignored)";
     return text;
@@ -530,16 +526,16 @@ std::string describe(const IotlbInvalidation& inv) {
         text += iotlb_granularity_name(inv.requested, inv.is_pasid_based());
         text += ")";
     }
-    if (inv.granularity != IotlbGranularity::global) append(text, "did", inv.domain_id);
-    if (inv.pasid) append(text, "pasid", *inv.pasid);
+    if (inv.granularity != IotlbGranularity::global) append_field(text, "did", inv.domain_id);
+    if (inv.pasid) append_field(text, "pasid", *inv.pasid);
     if (inv.granularity == IotlbGranularity::page) {
-        append(text, "addr", inv.address);
-        append(text, "am", inv.address_mask, false);
-        append(text, "ih", inv.leaf_only, false);
+        append_field(text, "addr", inv.address);
+        append_field(text, "am", inv.address_mask, false);
+        append_field(text, "ih", inv.leaf_only, false);
     }
     if (!inv.is_pasid_based()) {
-        append(text, "dr", inv.drain_reads, false);
-        append(text, "dw", inv.drain_writes, false);
+        append_field(text, "dr", inv.drain_reads, false);
+        append_field(text, "dw", inv.drain_writes, false);
     }
     return text;
 }
@@ -547,73 +543,73 @@ std::string describe(const IotlbInvalidation& inv) {
 std::string describe(const PasidCacheInvalidation& inv) {
     std::string text = "PC g=";
     text += pasid_cache_granularity_name(inv.granularity);
-    if (inv.granularity != PasidCacheGranularity::global) append(text, "did", inv.domain_id);
-    if (inv.granularity == PasidCacheGranularity::pasid) append(text, "pasid", inv.pasid);
+    if (inv.granularity != PasidCacheGranularity::global) append_field(text, "did", inv.domain_id);
+    if (inv.granularity == PasidCacheGranularity::pasid) append_field(text, "pasid", inv.pasid);
     return text;
 }
 
 std::string describe(const InvalidationWait& wait) {
     std::string text = "WAIT";
-    append(text, "if", wait.interrupt, false);
-    append(text, "sw", wait.status_write, false);
-    append(text, "fn", wait.fence, false);
-    append(text, "pd", wait.page_request_drain, false);
+    append_field(text, "if", wait.interrupt, false);
+    append_field(text, "sw", wait.status_write, false);
+    append_field(text, "fn", wait.fence, false);
+    append_field(text, "pd", wait.page_request_drain, false);
     if (wait.status_write) {
-        append(text, "data", wait.status_data);
-        append(text, "addr", wait.status_address);
+        append_field(text, "data", wait.status_data);
+        append_field(text, "addr", wait.status_address);
     }
     return text;
 }
 
 std::string describe(const DeviceTlbInvalidation& inv) {
     std::string text = "DEVTLB";
-    append(text, "sid", inv.source_id);
-    append(text, "pfsid", inv.pf_source_id);
-    append(text, "mip", inv.max_invs_pending, false);
-    append(text, "s", inv.size, false);
-    append(text, "addr", inv.address);
+    append_field(text, "sid", inv.source_id);
+    append_field(text, "pfsid", inv.pf_source_id);
+    append_field(text, "mip", inv.max_invs_pending, false);
+    append_field(text, "s", inv.size, false);
+    append_field(text, "addr", inv.address);
     return text;
 }
 
 std::string describe(const PasidDeviceTlbInvalidation& inv) {
     std::string text = "PDEVTLB";
-    append(text, "sid", inv.source_id);
-    append(text, "pasid", inv.pasid);
-    append(text, "gi", inv.global, false);
-    append(text, "pfsid", inv.pf_source_id);
-    append(text, "mip", inv.max_invs_pending, false);
-    append(text, "s", inv.size, false);
-    append(text, "addr", inv.address);
+    append_field(text, "sid", inv.source_id);
+    append_field(text, "pasid", inv.pasid);
+    append_field(text, "gi", inv.global, false);
+    append_field(text, "pfsid", inv.pf_source_id);
+    append_field(text, "mip", inv.max_invs_pending, false);
+    append_field(text, "s", inv.size, false);
+    append_field(text, "addr", inv.address);
     return text;
 }
 
 std::string describe(const InterruptEntryCacheInvalidation& inv) {
     std::string text = inv.index_selective ? "IEC g=index" : "IEC g=global";
     if (inv.index_selective) {
-        append(text, "iidx", inv.interrupt_index);
-        append(text, "im", inv.index_mask, false);
+        append_field(text, "iidx", inv.interrupt_index);
+        append_field(text, "im", inv.index_mask, false);
     }
     return text;
 }
 
 std::string describe(const PageGroupResponse& response) {
     std::string text = "PGRESP";
-    append(text, "rid", response.requester_id);
-    append(text, "pp", response.pasid_present, false);
-    if (response.pasid_present) append(text, "pasid", response.pasid);
-    append(text, "rc", response.response_code);
-    append(text, "prgi", response.prg_index);
+    append_field(text, "rid", response.requester_id);
+    append_field(text, "pp", response.pasid_present, false);
+    if (response.pasid_present) append_field(text, "pasid", response.pasid);
+    append_field(text, "rc", response.response_code);
+    append_field(text, "prgi", response.prg_index);
     return text;
 }
 
 std::string describe(const DecodedDescriptor& d) {
     if (d.is_error()) {
         std::string text = "IQE";
-        append(text, "iqei", static_cast<unsigned>(d.error), false);
+        append_field(text, "iqei", static_cast<unsigned>(d.error), false);
         text += " (";
         text += describe_iqei(static_cast<unsigned>(d.error));
         text += ")";
-        append(text, "type", d.type);
+        append_field(text, "type", d.type);
         if (d.error_reason) {
             text += ": ";
             text += d.error_reason;
@@ -639,7 +635,7 @@ namespace {
 template <typename Command>
 std::string describe_command(const char* register_name, const char* granularity_name, const Command& command) {
     std::string text = register_name;
-    append(text, granularity_name, command.actual_granularity(), false);
+    append_field(text, granularity_name, command.actual_granularity(), false);
     if (!command.performed) {
         text += " error: ";
         text += command.error_reason ? command.error_reason : "?";

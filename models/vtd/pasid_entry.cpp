@@ -1,6 +1,6 @@
+#include "models/common/field_text.h"
 #include "models/vtd/pasid_entry.h"
 
-#include <cstdio>
 
 namespace iommu_vp::vtd {
 namespace {
@@ -25,35 +25,12 @@ std::uint64_t memory_type_fields() {
            kPageWriteThrough.mask() | kPageCacheDisable.mask() | kPageAttributeTable.mask();
 }
 
-std::uint64_t unused_domain_id_bits(const Features& f) {
-    return pasid_entry::kDomainId.mask() & ~(low_mask(f.domain_id_bits) << pasid_entry::kDomainId.lsb);
-}
 
-template <typename T>
-Decoded<T> fault(FaultReason reason, const char* why, const T& value) {
-    return Decoded<T>{reason, why, value};
-}
-
-template <typename T>
-Decoded<T> decoded(const T& value) {
-    return Decoded<T>{FaultReason::none, "", value};
-}
-
-bool known_width(unsigned aw) { return aw >= 1 && aw <= 3; }
-
-void append(std::string& text, const char* name, std::uint64_t value, bool hex) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, hex ? "%s%s=0x%llx" : "%s%s=%llu", text.empty() ? "" : " ", name,
-                  static_cast<unsigned long long>(value));
-    text += buffer;
-}
-void append_flag(std::string& text, const char* name, bool value) { append(text, name, value ? 1 : 0, false); }
-void append_hex(std::string& text, const char* name, std::uint64_t value) { append(text, name, value, true); }
 
 void decode_second_level(const PasidEntryWords& w, PasidEntry& e) {
     using namespace pasid_entry;
     e.address_width = static_cast<unsigned>(kAddressWidth.extract(w[0]));
-    if (known_width(e.address_width)) {
+    if (is_walkable_aw(e.address_width)) {
         e.second_level_input_bits = width_of_aw(e.address_width);
         e.second_level_levels = levels_of_width(e.second_level_input_bits);
     }
@@ -109,7 +86,7 @@ const char* layout_reserved(const PasidEntryWords& w, const Features& f) {
     if (any(w[0], kSecondLevelPointer.mask() & above_host_width(f)))
         return "PASID entry: SLPTPTR above the host address width";
     if (any(w[1], kReserved1.mask())) return "PASID entry: reserved bits [86:80] set";
-    if (any(w[1], unused_domain_id_bits(f))) return "PASID entry: DID bits above CAP.ND's width set";
+    if (any(w[1], unused_domain_id_bits(f, pasid_entry::kDomainId))) return "PASID entry: DID bits above CAP.ND's width set";
     if (any(w[2], kReserved2.mask())) return "PASID entry: reserved bits [139:136] set";
     if (any(w[2], kFirstLevelPointer.mask() & above_host_width(f)))
         return "PASID entry: FLPTPTR above the host address width";
@@ -160,20 +137,20 @@ Decoded<PasidDirectoryEntry> decode_pasid_directory_entry(const PasidDirectoryWo
     e.present = kPresent.is_set_in(words[0]);
     e.fault_processing_disable = kFaultProcessingDisable.is_set_in(words[0]);
     e.pasid_table = words[0] & kPasidTablePointer.mask();
-    if (!e.present) return fault(FaultReason::pasid_directory_not_present, "PASID-directory entry not present", e);
+    if (!e.present) return refuse(FaultReason::pasid_directory_not_present, "PASID-directory entry not present", e);
     if (any(words[0], kReserved.mask()))
-        return fault(FaultReason::pasid_directory_reserved, "PASID-directory entry: reserved bits [11:2] set", e);
+        return refuse(FaultReason::pasid_directory_reserved, "PASID-directory entry: reserved bits [11:2] set", e);
     if (any(words[0], kPasidTablePointer.mask() & above_host_width(features)))
-        return fault(FaultReason::pasid_directory_reserved, "PASID-directory entry: SMPTBLPTR above the host address width", e);
+        return refuse(FaultReason::pasid_directory_reserved, "PASID-directory entry: SMPTBLPTR above the host address width", e);
     return decoded(e);
 }
 
 Decoded<PasidEntry> decode_pasid_entry(const PasidEntryWords& words, const Features& features) {
     const PasidEntry e = pasid_fields(words);
-    if (!e.present) return fault(FaultReason::pasid_entry_not_present, "PASID entry not present", e);
-    if (const char* why = layout_reserved(words, features)) return fault(FaultReason::pasid_entry_reserved, why, e);
-    if (const char* why = feature_reserved(words, e, features)) return fault(FaultReason::pasid_entry_reserved, why, e);
-    if (const char* why = pasid_invalid(e, features)) return fault(FaultReason::pasid_entry_invalid, why, e);
+    if (!e.present) return refuse(FaultReason::pasid_entry_not_present, "PASID entry not present", e);
+    if (const char* why = layout_reserved(words, features)) return refuse(FaultReason::pasid_entry_reserved, why, e);
+    if (const char* why = feature_reserved(words, e, features)) return refuse(FaultReason::pasid_entry_reserved, why, e);
+    if (const char* why = pasid_invalid(e, features)) return refuse(FaultReason::pasid_entry_invalid, why, e);
     return decoded(e);
 }
 
@@ -205,7 +182,7 @@ std::string describe(const PasidDirectoryEntry& e) {
     std::string text;
     append_flag(text, "P", e.present);
     append_flag(text, "FPD", e.fault_processing_disable);
-    append_hex(text, "SMPTBLPTR", e.pasid_table);
+    append_field(text, "SMPTBLPTR", e.pasid_table);
     return text;
 }
 
@@ -214,33 +191,33 @@ std::string describe(const PasidEntry& e) {
     append_flag(text, "P", e.present);
     append_flag(text, "FPD", e.fault_processing_disable);
     text += std::string(" PGTT=") + granular_type_name(e.granular_type);
-    append_hex(text, "DID", e.domain_id);
+    append_field(text, "DID", e.domain_id);
     if (e.second_level_input_bits != 0) {
         char width[32];
         std::snprintf(width, sizeof width, " AW=%u-bit", e.second_level_input_bits);
         text += width;
     } else {
-        append(text, "AW", e.address_width, false);
+        append_field(text, "AW", e.address_width, false);
     }
     append_flag(text, "SLEE", e.second_level_execute);
     append_flag(text, "SLADE", e.second_level_access_dirty);
-    append_hex(text, "SLPTPTR", e.second_level_table);
+    append_field(text, "SLPTPTR", e.second_level_table);
     append_flag(text, "PWSNP", e.page_walk_snoop);
     append_flag(text, "PGSNP", e.page_snoop);
     append_flag(text, "CD", e.cache_disable);
     append_flag(text, "EMTE", e.extended_memory_type_enable);
-    append(text, "EMT", e.extended_memory_type, false);
+    append_field(text, "EMT", e.extended_memory_type, false);
     append_flag(text, "PWT", e.page_write_through);
     append_flag(text, "PCD", e.page_cache_disable);
-    append_hex(text, "PAT", e.page_attribute_table);
+    append_field(text, "PAT", e.page_attribute_table);
     append_flag(text, "SRE", e.supervisor_requests);
     append_flag(text, "ERE", e.execute_requests);
-    append(text, "FLPM", e.first_level_paging_mode, false);
+    append_field(text, "FLPM", e.first_level_paging_mode, false);
     append_flag(text, "WPE", e.write_protect);
     append_flag(text, "NXE", e.no_execute);
     append_flag(text, "SMEP", e.supervisor_execute_prevent);
     append_flag(text, "EAFE", e.extended_accessed);
-    append_hex(text, "FLPTPTR", e.first_level_table);
+    append_field(text, "FLPTPTR", e.first_level_table);
     return text;
 }
 

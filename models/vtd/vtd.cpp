@@ -27,9 +27,7 @@ Vtd::Vtd(sc_core::sc_module_name name, const VtdParams& params)
       paging_structure_cache_(params.caches.paging_structure, params.cache_seed + 3),
       walkers_(params.page_table_walkers == 0 ? 1 : params.page_table_walkers),
       stats_(basename()),
-      register_reads_(stats_.counter("register_reads", "register reads on the programming interface")),
-      register_writes_(stats_.counter("register_writes", "register writes on the programming interface")),
-      register_errors_(stats_.counter("register_errors", "register accesses refused (size, alignment, byte enables)")),
+      register_counters_(RegisterAccessCounters::create(stats_)),
       traffic_(stats_),
       interrupt_requests_(stats_.counter("interrupt_requests", "untranslated writes to the interrupt range passed on")),
       faults_recorded_(stats_.counter("faults_recorded", "primary faults written to a fault-recording register")),
@@ -104,7 +102,7 @@ void Vtd::attach_register_hooks() {
 
 void Vtd::reg_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     access_offset_ = delay;
-    serve_register_access(bank_, p, name(), {register_reads_, register_writes_, register_errors_});
+    serve_register_access(bank_, p, name(), register_counters_);
     delay += params_.register_latency;
 }
 

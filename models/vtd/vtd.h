@@ -23,6 +23,7 @@
 #include "models/common/busy_until.h"
 #include "models/common/downstream_access.h"
 #include "models/common/register_bank.h"
+#include "models/common/register_window.h"
 #include "models/common/stats.h"
 #include "models/common/translation_stats.h"
 #include "models/vtd/caches.h"
@@ -174,9 +175,7 @@ private:
     BusyUntilResource walkers_;
 
     StatsGroup stats_;
-    Counter& register_reads_;
-    Counter& register_writes_;
-    Counter& register_errors_;
+    RegisterAccessCounters register_counters_;
     TranslationStats traffic_;
     Counter& interrupt_requests_;
     Counter& faults_recorded_;

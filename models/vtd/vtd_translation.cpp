@@ -104,20 +104,8 @@ void Vtd::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
 }
 
 void Vtd::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
-    const MasterAttrs* attrs = p.get_extension<MasterAttrs>();
-    if (!attrs) {
-        // The platform bound a master that does not say which requester it is: a configuration error
-        // of the platform, not of the software, reported once per unit.
-        ++traffic_.missing_attributes;
-        log::unimplemented_once(name(), "transactions without a MasterAttrs extension (terminated with an abort)");
-        terminate_transaction(p, FaultResponse::abort);
-        return;
-    }
-    if (p.get_data_length() == 0 || p.get_streaming_width() < p.get_data_length()) {
-        IVP_LOG(LogCategory::guest_error, name(), "zero-length or streaming transaction refused");
-        p.set_response_status(p.get_data_length() == 0 ? tlm::TLM_GENERIC_ERROR_RESPONSE : tlm::TLM_BURST_ERROR_RESPONSE);
-        return;
-    }
+    const MasterAttrs* attrs = accept_device_transaction(p, name(), traffic_.missing_attributes);
+    if (!attrs) return;
     sc_time translation_time = sc_core::SC_ZERO_TIME;  // what the unit adds, without the access itself
     TranslationRequest faulting;
     TranslationResult fault;
