@@ -55,8 +55,8 @@ Vtd::Vtd(sc_core::sc_module_name name, const VtdParams& params)
     }
     StatsGroup& by_type = stats_.child("descriptors_by_type");
     for (unsigned type = 1; type <= static_cast<unsigned>(DescriptorType::page_group_response); ++type) {
-        const char* name = descriptor_type_name(static_cast<std::uint8_t>(type));
-        descriptors_by_type_[type] = &by_type.counter(name, std::string("descriptors of type ") + name);
+        const char* type_name = descriptor_type_name(static_cast<std::uint8_t>(type));
+        descriptors_by_type_[type] = &by_type.counter(type_name, std::string("descriptors of type ") + type_name);
     }
 
     regs.register_b_transport(this, &Vtd::reg_b_transport);

@@ -100,28 +100,38 @@ SchemaNode cache_key(std::string key, std::uint64_t sets, std::uint64_t ways, co
                    });
 }
 
-SchemaNode smmuv3_tables_schema() {
+// Where a table builder may place its structures; none leaves the IOMMU out of reset.
+SchemaNode tables_region_key(const std::string& iommu) {
     SchemaNode region = size_key("region_base", 0, 0, kAddressMax,
-                                 "physical memory the builder fills with the SMMU's structures; none: the SMMU "
-                                 "is left out of reset for software or a script to program");
+                                 "physical memory the builder fills with the " + iommu + "'s structures; none: the " +
+                                     iommu + " is left out of reset for software or a script to program");
     region.nullable = true;
     region.default_value = nullptr;
-    SchemaNode input = size_key("input", 0, 0, kAddressMax, "first input address (VA for stage 1, IPA for stage 2)");
-    input.required = true;
-    input.example = 0;
+    return region;
+}
+
+// Address ranges a table builder maps; `input` says what the input address is.
+SchemaNode mappings_schema(const std::string& input) {
+    SchemaNode first = size_key("input", 0, 0, kAddressMax, "first input address (" + input + ")");
+    first.required = true;
+    first.example = 0;
     SchemaNode output = size_key("output", 0, 0, kAddressMax, "first physical address");
     output.required = true;
     output.example = 0x8000'0000u;
     SchemaNode size = size_key("size", 0, 0x1000, kAddressMax, "bytes mapped (a multiple of 4 KiB)");
     size.required = true;
     size.example = 0x10'0000u;
-    const SchemaNode mappings = named_map_key(
+    return named_map_key(
         "mappings", "address ranges the tables map, by name", "m0",
-        map_key("", "one mapping", {input, output, size, boolean_key("writable", true, "writes are permitted")}));
+        map_key("", "one mapping", {first, output, size, boolean_key("writable", true, "writes are permitted")}));
+}
+
+SchemaNode smmuv3_tables_schema() {
+    const SchemaNode mappings = mappings_schema("VA for stage 1, IPA for stage 2");
     return map_key(
         "tables", "structures built before the run, as a driver would leave them (platform/tables)",
         {
-            region,
+            tables_region_key("SMMU"),
             size_key("region_size", 16u << 20, 0x4000, kAddressMax, "bytes of the region",
                      "room for the queues and a few streams' page tables"),
             named_map_key(
@@ -209,6 +219,163 @@ SchemaNode smmuv3_schema() {
                 }));
 }
 
+SchemaNode vtd_translation_key(const std::string& default_value, const std::string& what) {
+    return choice_key("translation", default_value, {"second_level", "first_level", "nested", "pass_through", "blocked"},
+                      "what the " + what + " does: translate through second-level tables, first-level (IA-32e) "
+                      "tables or both (nested; scalable mode only for first_level and nested), pass through, or "
+                      "block every request (a present entry that maps nothing, so faults are recorded)");
+}
+
+SchemaNode vtd_tables_schema() {
+    const SchemaNode mappings =
+        mappings_schema("DMA address for second-level translation, virtual address for first-level and nested");
+    SchemaNode requester = string_key("requester", "", "PCI requester ID of the device: \"bus:device.function\" in "
+                                                       "hex as lspci prints it, or the 16-bit source-id");
+    requester.required = true;
+    requester.example = "00:03.0";
+    return map_key(
+        "tables",
+        "structures built before the run, as a driver would leave them (platform/tables): root and context "
+        "tables, PASID tables, page tables (2 MiB and 1 GiB leaves where aligned and the unit has them), an "
+        "invalidation queue; then queued invalidation, the root table and translation are enabled",
+        {
+            tables_region_key("unit"),
+            size_key("region_size", 16u << 20, 0x4000, kAddressMax, "bytes of the region",
+                     "room for the queue, the root table and a few devices' context, PASID and page tables"),
+            choice_key("mode", "legacy", {"legacy", "scalable"},
+                       "translation-table mode (RTADDR.TTM): legacy (16-byte context entries, second level only) "
+                       "or scalable (PASID tables; needs scalable_mode)"),
+            integer_key("address_width", 48, 39, 57,
+                        "second-level input width of every context and PASID-table entry (AW): 39, 48 or 57 bits "
+                        "(3, 4 or 5 levels; the unit must implement it in SAGAW)",
+                        "48 bits, 4-level tables, as Linux uses on parts with 48-bit SAGAW"),
+            boolean_key("first_level_5level", false,
+                        "5-level (57-bit) first-level tables (FLPM 1; needs the unit's first_level_5level)"),
+            named_map_key(
+                "devices", "devices (requester IDs) to give context entries, by name", "nic",
+                map_key("", "one device",
+                        {
+                            requester,
+                            vtd_translation_key("second_level", "device's entry (PASID 0 in scalable mode)"),
+                            integer_key("domain_id", 1, 0, 0xffff, "domain ID of the device's entry"),
+                            mappings,
+                            named_map_key(
+                                "pasids", "PASID contexts beyond the device's own (scalable mode), by name", "p1",
+                                map_key("", "one PASID context",
+                                        {integer_key("pasid", 1, 1, (1u << 20) - 1, "PASID"),
+                                         vtd_translation_key("first_level", "PASID's entry"),
+                                         integer_key("domain_id", 2, 0, 0xffff, "domain ID of the PASID's entry"),
+                                         mappings})),
+                        })),
+        });
+}
+
+// What the unit implements, as CAP and ECAP report it (models/vtd/features.h).
+std::vector<SchemaNode> vtd_feature_keys() {
+    const std::string as_qemu = "as QEMU's model and current Intel server parts report";
+    return {
+        integer_key("domain_id_bits", 16, 4, 16, "domain-ID bits (CAP.ND = (bits - 4) / 2): 4, 6, 8, 10, 12, 14 or 16",
+                    "65536 domains (ND = 6), " + as_qemu),
+        boolean_key("required_write_buffer_flush", false,
+                    "software must flush the write buffer before the unit sees table updates (CAP.RWBF)",
+                    "a coherent unit needs no flush; only early chipsets set it"),
+        boolean_key("caching_mode", false,
+                    "caching mode (CAP.CM): not-present and faulting entries may be cached, so software must "
+                    "invalidate after making an entry present",
+                    "hardware reports 0; virtual IOMMUs set it to see every mapping"),
+        boolean_key("sagaw_39", true, "39-bit, 3-level second-level tables (CAP.SAGAW bit 1)", as_qemu),
+        boolean_key("sagaw_48", true, "48-bit, 4-level second-level tables (CAP.SAGAW bit 2)", as_qemu),
+        boolean_key("sagaw_57", false, "57-bit, 5-level second-level tables (CAP.SAGAW bit 3)",
+                    "only parts built for 5-level paging report it"),
+        integer_key("mgaw_bits", 48, 39, 57, "largest input address width in bits (CAP.MGAW + 1); at least "
+                                             "host_address_bits",
+                    "the 4-level tables' 48 bits"),
+        integer_key("fault_records", 8, 1, 256, "fault-recording registers (CAP.NFR + 1)",
+                    "an assumption: 8 records absorb a burst of faults between interrupts (QEMU has 1)"),
+        integer_key("fault_record_offset", 0x40, 0, 0x3ff,
+                    "where the fault records start, in 16-byte units (CAP.FRO): 64 (0x40) puts them at offset 0x400",
+                    "above every architected register the model implements"),
+        integer_key("iotlb_register_offset", 0x50, 0, 0x3ff,
+                    "where IVA_REG and IOTLB_REG sit, in 16-byte units (ECAP.IRO): 80 (0x50) puts them at offset 0x500",
+                    "after the 8 default fault records, which end at 0x480"),
+        boolean_key("second_level_2m", true, "2 MiB second-level pages (CAP.SLLPS bit 0)", as_qemu),
+        boolean_key("second_level_1g", true, "1 GiB second-level pages (CAP.SLLPS bit 1)", as_qemu),
+        boolean_key("page_selective_invalidation", true, "page-selective IOTLB invalidation (CAP.PSI)", as_qemu),
+        integer_key("max_address_mask", 18, 0, 63, "largest address mask of a page-selective invalidation (CAP.MAMV)",
+                    "2^18 pages (1 GiB), " + as_qemu),
+        boolean_key("first_level_1g", true, "1 GiB first-level pages (CAP.FL1GP; with first_level)", as_qemu),
+        boolean_key("first_level_5level", false, "5-level first-level paging (CAP.FL5LP; with first_level)",
+                    "only parts built for 5-level paging report it"),
+        boolean_key("queued_invalidation", true, "queued invalidation (ECAP.QI)",
+                    "every unit since VT-d 1.2 has it; scalable mode needs it"),
+        boolean_key("pass_through", true, "pass-through translation type (ECAP.PT)", as_qemu),
+        boolean_key("snoop_control", true, "snoop control (ECAP.SC)", as_qemu),
+        boolean_key("nested", true, "nested first- and second-level translation (ECAP.NEST)",
+                    "scalable-mode parts implement it for guest shared virtual addressing"),
+        boolean_key("supervisor_requests", true, "requests with supervisor privilege (ECAP.SRS)",
+                    "built tables set SRE in every PASID-table entry"),
+        integer_key("pasid_bits", 20, 1, 20, "PASID bits (ECAP.PSS + 1)", "the full 20-bit PCIe PASID"),
+        boolean_key("pasid", true, "PASID support (ECAP.PASID; with scalable_mode)", as_qemu),
+        boolean_key("scalable_mode", true, "scalable-mode translation (ECAP.SMTS; needs queued_invalidation)",
+                    "VT-d 3.0, the version the model implements"),
+        boolean_key("second_level", true, "second-level translation in scalable mode (ECAP.SLTS)", as_qemu),
+        boolean_key("first_level", true, "first-level translation (ECAP.FLTS; with scalable_mode)", as_qemu),
+        boolean_key("rid_pasid", true, "the context entry's RID_PASID is honoured (ECAP.RPS)", as_qemu),
+        integer_key("host_address_bits", 48, 32, 52,
+                    "host address width: physical-address bits the unit's outputs and table pointers may use "
+                    "(the DMAR table's HAW)",
+                    "a 48-bit physical address space, as most x86 servers have"),
+    };
+}
+
+std::vector<SchemaNode> vtd_timing_keys() {
+    return {
+        number_key("register_latency_ns", 10, 0, kNsMax, "register access on the programming interface (ns)",
+                   "an assumption: a register slice and decode, a few cycles of a ~500 MHz uncore clock"),
+        number_key("status_latency_ns", 100, 0.001, kNsMax,
+                   "from a GCMD write to GSTS reflecting it (TES, RTPS, QIES, WBFS) (ns)",
+                   "an assumption of tens of cycles; never zero, so a driver that does not poll GSTS misbehaves "
+                   "as on silicon"),
+        number_key("register_invalidation_latency_ns", 100, 0, kNsMax,
+                   "a register-based invalidation (CCMD or IOTLB_REG) from the write to ICC or IVT clearing (ns)",
+                   "an assumption: as the status handshake"),
+        number_key("descriptor_latency_ns", 20, 0, kNsMax, "processing of one invalidation descriptor once fetched (ns)",
+                   "an assumption of about ten cycles, as the SMMUv3's per-command cost"),
+        number_key("iotlb_lookup_latency_ns", 4, 0, kNsMax, "an IOTLB look-up, hit or miss (ns)",
+                   "an assumption: two cycles of a 500 MHz clock"),
+        number_key("config_hit_latency_ns", 4, 0, kNsMax, "a context- or PASID-cache hit (ns)",
+                   "taken equal to the IOTLB look-up"),
+        number_key("walk_step_latency_ns", 4, 0, kNsMax,
+                   "walker work per entry read, on top of the memory's latency (ns)",
+                   "an assumption: one cycle to issue the read, one to decode the entry"),
+        integer_key("page_table_walkers", 4, 1, 64, "page walks in flight at once",
+                    "an assumption in the range of shipping units' walk concurrency"),
+    };
+}
+
+SchemaNode vtd_schema() {
+    SchemaNode base = size_key("base", 0, 0, kAddressMax, "system address of the 4 KiB register page");
+    base.required = true;
+    base.example = 0xfed9'0000u;
+    std::vector<SchemaNode> unit = {base};
+    for (std::vector<SchemaNode> keys : {vtd_feature_keys(), vtd_timing_keys()})
+        unit.insert(unit.end(), keys.begin(), keys.end());
+    for (SchemaNode key : {cache_key("context_cache", 16, 4, "the context cache (context entries by source-id)"),
+                           cache_key("pasid_cache", 16, 4, "the PASID cache (PASID-table entries)"),
+                           cache_key("iotlb", 64, 4, "the IOTLB of complete translations"),
+                           cache_key("paging_structure_cache", 16, 4,
+                                     "the paging-structure caches of intermediate table addresses"),
+                           boolean_key("cache_faults_in_caching_mode", true,
+                                       "with caching_mode, keep faulting context and PASID entries and not-present "
+                                       "pages in the caches (ignored otherwise)",
+                                       "what caching mode permits and exists to expose: software that skips the "
+                                       "invalidation it requires keeps faulting"),
+                           vtd_tables_schema()})
+        unit.push_back(std::move(key));
+    return named_map_key("vtd", "Intel VT-d DMA-remapping units, by name; masters name one as their port", "dmar0",
+                         map_key("", "one VT-d remapping unit (a DRHD of the DMAR table)", std::move(unit)));
+}
+
 SchemaNode master_schema() {
     SchemaNode pasid = integer_key("pasid", 0, 0, (1u << 20) - 1, "SubstreamID / PASID on every transaction; none for no PASID");
     pasid.nullable = true;
@@ -216,13 +383,21 @@ SchemaNode master_schema() {
     SchemaNode base = size_key("base", 0, 0, kAddressMax, "first address of the traffic window");
     base.required = true;
     base.example = 0x8000'0000u;
+    SchemaNode requester = string_key("requester", "",
+                                      "PCI requester ID instead of stream_id, as \"bus:device.function\" in hex as "
+                                      "lspci prints it (\"00:03.0\" is stream_id bus << 8 | device << 3 | function "
+                                      "= 0x18); given with stream_id, the two must agree; none: stream_id");
+    requester.nullable = true;
+    requester.default_value = nullptr;
     return named_map_key(
         "masters", "traffic-generating DMA masters, by name", "dma0",
         map_key("", "one master",
                 {
                     reference_key("port", "master_port", "bus",
-                                  "what the master's initiator socket binds to: the bus, or an SMMUv3 by name"),
+                                  "what the master's initiator socket binds to: the bus, or an SMMUv3 or a VT-d "
+                                  "unit by name"),
                     integer_key("stream_id", 0, 0, kU32Max, "StreamID (SMMUv3) or requester ID (VT-d) on every transaction"),
+                    requester,
                     pasid,
                     boolean_key("privileged", false, "transactions are privileged"),
                     boolean_key("instruction", false, "transactions are instruction fetches"),
@@ -259,6 +434,7 @@ SchemaNode build_platform_schema() {
                                   memory_schema(),
                                   interrupts_schema(),
                                   smmuv3_schema(),
+                                  vtd_schema(),
                                   master_schema(),
                               });
     return root;

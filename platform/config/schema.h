@@ -55,7 +55,7 @@ SchemaNode size_key(std::string key, std::uint64_t default_value, std::uint64_t 
                     std::string description, std::string reason = {});
 SchemaNode number_key(std::string key, double default_value, double min, double max, std::string description,
                       std::string reason = {});
-SchemaNode boolean_key(std::string key, bool default_value, std::string description);
+SchemaNode boolean_key(std::string key, bool default_value, std::string description, std::string reason = {});
 SchemaNode string_key(std::string key, std::string default_value, std::string description);
 SchemaNode choice_key(std::string key, std::string default_value, std::vector<std::string> choices,
                       std::string description);

@@ -52,8 +52,8 @@ SchemaNode number_key(std::string key, double default_value, double min, double 
     return node;
 }
 
-SchemaNode boolean_key(std::string key, bool default_value, std::string description) {
-    return scalar(std::move(key), SchemaKind::boolean, default_value, std::move(description), {});
+SchemaNode boolean_key(std::string key, bool default_value, std::string description, std::string reason) {
+    return scalar(std::move(key), SchemaKind::boolean, default_value, std::move(description), std::move(reason));
 }
 
 SchemaNode string_key(std::string key, std::string default_value, std::string description) {

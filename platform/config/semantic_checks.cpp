@@ -2,10 +2,14 @@
 
 #include "models/smmuv3/features.h"
 #include "models/smmuv3/registers.h"
+#include "models/vtd/registers.h"
+#include "platform/config/pci_requester.h"
+#include "platform/config/vtd_checks.h"
 #include "platform/io/trace_file.h"
 #include "platform/tables/smmuv3_tables_config.h"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 namespace iommu_vp::platform {
@@ -28,6 +32,18 @@ std::string hex(std::uint64_t v) {
 
 std::string span(const Window& w) { return "[" + hex(w.base) + ", " + hex(w.base + w.size - 1) + "]"; }
 
+// Reports each window that overlaps one before it in address order (the one reaching furthest).
+void report_overlaps(LoadResult& result, std::vector<Window> windows) {
+    std::sort(windows.begin(), windows.end(), [](const Window& a, const Window& b) { return a.base < b.base; });
+    const Window* furthest = nullptr;
+    for (const Window& w : windows) {
+        if (furthest && furthest->base + furthest->size > w.base)
+            result.errors.push_back({result.config.location_of(w.path), w.what + " " + span(w) + " overlaps " +
+                                                                            furthest->what + " " + span(*furthest)});
+        if (!furthest || w.base + w.size > furthest->base + furthest->size) furthest = &w;
+    }
+}
+
 void check_address_map(LoadResult& result) {
     const ordered_json& cfg = result.config.effective;
     std::vector<Window> windows;
@@ -38,20 +54,30 @@ void check_address_map(LoadResult& result) {
     for (const auto& [name, smmu] : cfg["smmuv3"].items())
         windows.push_back({"SMMUv3 '" + name + "' registers", "smmuv3." + name + ".base", smmu["base"],
                            smmuv3::kRegisterSpaceBytes});
+    for (const auto& [name, unit] : cfg["vtd"].items())
+        windows.push_back({"VT-d '" + name + "' registers", "vtd." + name + ".base", unit["base"],
+                           vtd::kRegisterSpaceBytes});
 
     constexpr std::uint64_t kAddressSpace = std::uint64_t{1} << 52;
     for (const Window& w : windows)
         if (w.size > kAddressSpace || w.base > kAddressSpace - w.size)
             result.errors.push_back({result.config.location_of(w.path), w.what + " " + span(w) +
                                                                             " ends beyond the 52-bit address space"});
-    std::sort(windows.begin(), windows.end(), [](const Window& a, const Window& b) { return a.base < b.base; });
-    for (std::size_t i = 1; i < windows.size(); ++i) {
-        const Window& prev = windows[i - 1];
-        const Window& w = windows[i];
-        if (prev.base + prev.size > w.base)
-            result.errors.push_back({result.config.location_of(w.path), w.what + " " + span(w) + " overlaps " +
-                                                                            prev.what + " " + span(prev)});
-    }
+    report_overlaps(result, std::move(windows));
+}
+
+// Two IOMMUs' built tables in one place would overwrite each other.
+void check_table_regions(LoadResult& result) {
+    std::vector<Window> regions;
+    for (const auto& [section, kind] : {std::pair{"smmuv3", "SMMUv3"}, std::pair{"vtd", "VT-d"}})
+        for (const auto& [name, iommu] : result.config.effective[section].items()) {
+            const ordered_json& tables = iommu["tables"];
+            if (tables["region_base"].is_null()) continue;
+            regions.push_back({"the tables of " + std::string(kind) + " '" + name + "'",
+                               std::string(section) + "." + name + ".tables.region_base", tables["region_base"],
+                               tables["region_size"]});
+        }
+    report_overlaps(result, std::move(regions));
 }
 
 // An SMMUv3's output address size is one of the IDR5.OAS sizes, and its interrupt outputs drive
@@ -66,13 +92,7 @@ void check_smmuv3(LoadResult& result, std::vector<std::pair<std::uint64_t, std::
                                      " is not an SMMUv3 output size (allowed: 32, 36, 40, 42, 44, 48, 52)"});
     // Tables: inside one memory, and buildable (the builder reports what it cannot do).
     if (const std::optional<TablesSpec> tables = smmuv3_tables_spec(smmu)) {
-        bool inside_memory = false;
-        for (const auto& [memory_name, memory] : result.config.effective["memories"].items()) {
-            const std::uint64_t base = memory["base"], size = memory["size"];
-            inside_memory |= tables->region_base >= base && tables->region_size <= size &&
-                             tables->region_base - base <= size - tables->region_size;
-        }
-        if (!inside_memory)
+        if (!inside_one_memory(result.config.effective, tables->region_base, tables->region_size))
             result.errors.push_back({result.config.location_of(path + ".tables.region_base"),
                                      "the tables' region does not lie inside one memory"});
         else if (const BuiltTables built = build_smmuv3_tables(*tables); !built.error.empty())
@@ -95,6 +115,48 @@ void check_smmuv3(LoadResult& result, std::vector<std::pair<std::uint64_t, std::
                                          "line " + std::to_string(line) + " is already driven by " + by});
         lines_used.emplace_back(line, key_path);
     }
+}
+
+// IOMMUs are named by masters' ports: one name space for every kind, without the bus's name.
+void check_iommu_names(LoadResult& result) {
+    std::map<std::string, std::string> seen;  // name -> its section
+    for (const char* section : {"smmuv3", "vtd"})
+        for (const auto& [name, iommu] : result.config.effective[section].items()) {
+            const std::string path = std::string(section) + "." + name;
+            if (name == "bus")
+                result.errors.push_back({result.config.location_of(path), "an IOMMU may not be named 'bus' (the name "
+                                                                          "masters use for the bus itself)"});
+            else if (const auto [it, fresh] = seen.emplace(name, section); !fresh)
+                result.errors.push_back({result.config.location_of(path), "the name '" + name + "' is also " +
+                                                                              it->second + "." + name + "'s"});
+        }
+}
+
+// A master's requester ID is another spelling of its stream_id: the effective configuration
+// carries the number in stream_id too (so it can be read back as it is printed). Given both, they
+// must agree. Behind a VT-d unit the stream ID is a 16-bit source-id.
+void settle_master_requester(LoadResult& result, const std::string& name, ordered_json& master) {
+    const std::string path = "masters." + name;
+    auto report = [&](const std::string& key, const std::string& message) {
+        result.errors.push_back({result.config.location_of(path + "." + key), "master '" + name + "' " + message});
+    };
+    if (!master["requester"].is_null()) {
+        const std::string text = master["requester"];
+        std::uint16_t id = 0;
+        std::string error;
+        if (!parse_requester_id(text, id, error)) {
+            report("requester", "requester " + error);
+            return;
+        }
+        if (result.config.locations.count(path + ".stream_id") && master["stream_id"] != id)
+            report("requester", "requester " + text + " (" + hex(id) + ") differs from its stream_id " +
+                                    hex(master["stream_id"]) + ": give one of them");
+        master["stream_id"] = id;
+        return;
+    }
+    const std::string port = master["port"];
+    if (result.config.effective["vtd"].contains(port) && master["stream_id"].get<std::uint64_t>() > 0xffff)
+        report("stream_id", "is behind VT-d unit '" + port + "': its stream_id is a 16-bit requester ID (at most 0xffff)");
 }
 
 void check_master(LoadResult& result, const std::string& name, const ordered_json& master) {
@@ -126,10 +188,19 @@ void check_master(LoadResult& result, const std::string& name, const ordered_jso
 
 }  // namespace
 
+bool inside_one_memory(const ordered_json& effective, std::uint64_t base, std::uint64_t size) {
+    for (const auto& [name, memory] : effective["memories"].items()) {
+        const std::uint64_t memory_base = memory["base"], memory_size = memory["size"];
+        if (base >= memory_base && size <= memory_size && base - memory_base <= memory_size - size) return true;
+    }
+    return false;
+}
+
 std::vector<std::string> reference_targets(const ordered_json& config, const std::string& domain) {
     if (domain == "master_port") {
         std::vector<std::string> ports = {"bus"};
-        for (const auto& [name, smmu] : config["smmuv3"].items()) ports.push_back(name);
+        for (const char* section : {"smmuv3", "vtd"})
+            for (const auto& [name, iommu] : config[section].items()) ports.push_back(name);
         return ports;
     }
     return {};
@@ -137,10 +208,15 @@ std::vector<std::string> reference_targets(const ordered_json& config, const std
 
 void check_semantics(LoadResult& result) {
     check_address_map(result);
+    check_iommu_names(result);
+    check_table_regions(result);
     std::vector<std::pair<std::uint64_t, std::string>> lines_used;
     for (const auto& [name, smmu] : result.config.effective["smmuv3"].items())
         check_smmuv3(result, lines_used, name, smmu);
-    for (const auto& [name, master] : result.config.effective["masters"].items()) check_master(result, name, master);
+    for (const auto& [name, unit] : result.config.effective["vtd"].items()) check_vtd(result, name, unit);
+    ordered_json& masters = result.config.effective["masters"];
+    for (auto it = masters.begin(); it != masters.end(); ++it) settle_master_requester(result, it.key(), it.value());
+    for (const auto& [name, master] : masters.items()) check_master(result, name, master);
 }
 
 void check_references(LoadResult& result, const std::vector<PendingReference>& references) {

@@ -20,6 +20,9 @@ struct PendingReference {
 void check_references(LoadResult& result, const std::vector<PendingReference>& references);
 void check_semantics(LoadResult& result);
 
+// Whether [base, base + size) lies inside one of the configuration's memories.
+bool inside_one_memory(const nlohmann::ordered_json& effective, std::uint64_t base, std::uint64_t size);
+
 // Names a reference of `domain` may take in this configuration.
 std::vector<std::string> reference_targets(const nlohmann::ordered_json& effective, const std::string& domain);
 

@@ -1,7 +1,9 @@
 #include "platform/sc/platform_config.h"
 
 #include "models/common/random.h"
+#include "platform/config/vtd_features.h"
 #include "platform/tables/smmuv3_tables_config.h"
+#include "platform/tables/vtd_tables_config.h"
 
 namespace iommu_vp::platform {
 
@@ -31,6 +33,11 @@ CacheGeometry cache_geometry(const ordered_json& c) {
     g.ways = c["ways"];
     g.replacement = c["replacement"] == "random" ? ReplacementPolicy::random : ReplacementPolicy::lru;
     return g;
+}
+
+// A socket for each master behind an IOMMU; at least one, so an IOMMU with no master still elaborates.
+unsigned upstream_ports(std::size_t masters_behind) {
+    return static_cast<unsigned>(masters_behind == 0 ? 1 : masters_behind);
 }
 
 Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::size_t masters_behind,
@@ -67,13 +74,43 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     smmu.params.caches.cd = cache_geometry(s["cd_cache"]);
     smmu.params.caches.walk = cache_geometry(s["walk_cache"]);
     smmu.params.cache_seed = stream_seed(seed, "replacement." + name);
-    // A socket for each master behind it; at least one, so an SMMU with no master still elaborates.
-    smmu.params.upstream_ports = static_cast<unsigned>(masters_behind == 0 ? 1 : masters_behind);
+    smmu.params.upstream_ports = upstream_ports(masters_behind);
     smmu.evtq_irq_line = irq_line(s["evtq_irq_line"]);
     smmu.gerror_irq_line = irq_line(s["gerror_irq_line"]);
     smmu.cmd_sync_irq_line = irq_line(s["cmd_sync_irq_line"]);
     if (const std::optional<TablesSpec> spec = smmuv3_tables_spec(s)) smmu.tables = build_smmuv3_tables(*spec);
     return smmu;
+}
+
+VtdConfig make_vtd(const std::string& name, const ordered_json& v, std::size_t masters_behind, std::uint64_t seed) {
+    VtdConfig unit;
+    unit.name = name;
+    unit.base = v["base"];
+    VtdParams& p = unit.params;
+    p.features = vtd_features(v);
+    p.upstream_ports = upstream_ports(masters_behind);
+    p.register_latency = nanoseconds(v["register_latency_ns"]);
+    p.status_latency = nanoseconds(v["status_latency_ns"]);
+    p.register_invalidation_latency = nanoseconds(v["register_invalidation_latency_ns"]);
+    p.descriptor_latency = nanoseconds(v["descriptor_latency_ns"]);
+    p.caches.context = cache_geometry(v["context_cache"]);
+    p.caches.pasid = cache_geometry(v["pasid_cache"]);
+    p.caches.iotlb = cache_geometry(v["iotlb"]);
+    p.caches.paging_structure = cache_geometry(v["paging_structure_cache"]);
+    p.cache_seed = stream_seed(seed, "replacement." + name);
+    p.cache_faults_in_caching_mode = v["cache_faults_in_caching_mode"];
+    p.iotlb_lookup_latency = nanoseconds(v["iotlb_lookup_latency_ns"]);
+    p.config_hit_latency = nanoseconds(v["config_hit_latency_ns"]);
+    p.walk_step_latency = nanoseconds(v["walk_step_latency_ns"]);
+    p.page_table_walkers = v["page_table_walkers"];
+    if (const std::optional<VtdTablesSpec> spec = vtd_tables_spec(v)) unit.tables = build_vtd_tables(*spec);
+    return unit;
+}
+
+std::size_t masters_behind(const ordered_json& cfg, const std::string& iommu) {
+    std::size_t behind = 0;
+    for (const auto& [name, m] : cfg["masters"].items()) behind += m["port"] == iommu ? 1 : 0;
+    return behind;
 }
 
 TrafficPatternParams make_pattern(const ordered_json& m) {
@@ -94,7 +131,7 @@ MasterConfig make_master(const LoadedConfig& config, const std::string& name, co
     master.name = name;
     master.port = m["port"];
     TrafficMasterParams& p = master.params;
-    p.stream_id = m["stream_id"];
+    p.stream_id = m["stream_id"];  // validation wrote a `requester` here too
     p.has_pasid = !m["pasid"].is_null();
     p.pasid = p.has_pasid ? m["pasid"].get<std::uint32_t>() : 0;
     p.privileged = m["privileged"];
@@ -131,11 +168,10 @@ PlatformConfig make_platform_config(const LoadedConfig& config, std::uint64_t se
     platform.interrupts.params.lines = irq["lines"];
     platform.interrupts.params.doorbell_size = irq["msi_doorbell_size"];
     platform.interrupts.params.delivery_latency = nanoseconds(irq["delivery_latency_ns"]);
-    for (const auto& [name, s] : cfg["smmuv3"].items()) {
-        std::size_t behind = 0;
-        for (const auto& [master_name, m] : cfg["masters"].items()) behind += m["port"] == name ? 1 : 0;
-        platform.smmus.push_back(make_smmuv3(name, s, behind, seed));
-    }
+    for (const auto& [name, s] : cfg["smmuv3"].items())
+        platform.smmus.push_back(make_smmuv3(name, s, masters_behind(cfg, name), seed));
+    for (const auto& [name, v] : cfg["vtd"].items())
+        platform.vtds.push_back(make_vtd(name, v, masters_behind(cfg, name), seed));
     const sc_core::sc_time jitter = nanoseconds(cfg["simulation"]["timing_jitter_ns"]);
     for (const auto& [name, m] : cfg["masters"].items())
         platform.masters.push_back(make_master(config, name, m, seed, jitter));

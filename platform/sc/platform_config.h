@@ -7,9 +7,11 @@
 #include "models/irq/interrupt_controller.h"
 #include "models/memory/sparse_memory.h"
 #include "models/smmuv3/smmuv3.h"
+#include "models/vtd/vtd.h"
 #include "platform/config/config_loader.h"
-#include "platform/tables/smmuv3_tables.h"
+#include "platform/tables/built_tables.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,16 @@ struct Smmuv3Config {
     std::optional<BuiltTables> tables;
 };
 
+// A VT-d remapping unit. It has no wired interrupt outputs: its fault-event and invalidation-
+// completion interrupts are MSIs through `downstream` to where FEADDR / IEADDR point.
+struct VtdConfig {
+    std::string name;
+    std::uint64_t base = 0;  // of the 4 KiB register page
+    VtdParams params;        // upstream_ports: set by the platform from the masters that name it
+    // Structures and register writes to apply before the run (tables: section), if any.
+    std::optional<BuiltTables> tables;
+};
+
 struct InterruptConfig {
     std::uint64_t doorbell_base = 0;
     InterruptControllerParams params;
@@ -53,6 +65,7 @@ struct PlatformConfig {
     std::vector<MemoryConfig> memories;
     InterruptConfig interrupts;
     std::vector<Smmuv3Config> smmus;
+    std::vector<VtdConfig> vtds;
     std::vector<MasterConfig> masters;
 };
 

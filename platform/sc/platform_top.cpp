@@ -1,5 +1,8 @@
 #include "platform/sc/platform_top.h"
 
+#include "models/smmuv3/registers.h"
+#include "models/vtd/registers.h"
+
 namespace iommu_vp::platform {
 
 Platform::Platform(sc_core::sc_module_name name, const PlatformConfig& config)
@@ -14,44 +17,60 @@ Platform::Platform(sc_core::sc_module_name name, const PlatformConfig& config)
     bus_->downstream[config_.memories.size()].bind(interrupts_->doorbell);
     cpu_interrupts_ = std::make_unique<InterruptRecorder>("cpu");
     interrupts_->cpu.bind(*cpu_interrupts_);
-    build_smmus();
+    build_iommus();
     wire_interrupt_lines();
 
-    // Masters on the bus take the first upstream ports; masters behind an SMMU take its sockets in
+    // Masters on the bus take the first upstream ports; masters behind an IOMMU take its sockets in
     // configuration order.
     std::size_t bus_port = 0;
-    std::vector<unsigned> smmu_port(smmus_.size(), 0);
     for (const MasterConfig& m : config_.masters) {
         TrafficMasterParams params = m.params;
         params.held_at_start = true;
         masters_.push_back(std::make_unique<TrafficMaster>(m.name.c_str(), params));
-        TrafficMaster& master = *masters_.back();
-        if (m.port == "bus") {
-            master.initiator.bind(bus_->upstream[bus_port++]);
-            continue;
-        }
-        for (std::size_t s = 0; s < smmus_.size(); ++s)
-            if (config_.smmus[s].name == m.port) master.initiator.bind(smmus_[s]->upstream[smmu_port[s]++]);
+        if (m.port == "bus")
+            masters_.back()->initiator.bind(bus_->upstream[bus_port++]);
+        else
+            bind_behind_iommu(*masters_.back(), m.port);
     }
-    // An SMMU with no master behind it still has its one socket bound, to an idle initiator.
-    for (std::size_t s = 0; s < smmus_.size(); ++s)
-        if (smmu_port[s] == 0) {
+    // An IOMMU with no master behind it still has its one socket bound, to an idle initiator.
+    for (IommuPorts& iommu : iommus_)
+        if (iommu.next_upstream == 0) {
             idle_initiators_.push_back(std::make_unique<tlm_utils::simple_initiator_socket<Platform>>(
-                (config_.smmus[s].name + "_idle_initiator").c_str()));
-            idle_initiators_.back()->bind(smmus_[s]->upstream[0]);
+                (iommu.name + "_idle_initiator").c_str()));
+            idle_initiators_.back()->bind(*iommu.upstream[0]);
         }
-    script_socket.bind(bus_->upstream[masters_on_bus() + smmus_.size()]);
+    script_socket.bind(bus_->upstream[masters_on_bus() + iommus_.size()]);
 }
 
-void Platform::build_smmus() {
+template <typename Iommu>
+void Platform::add_iommu(const std::string& name, Iommu& iommu) {
+    IommuPorts ports{name, &iommu.regs, {}, &iommu.downstream};
+    for (auto& socket : iommu.upstream) ports.upstream.push_back(&socket);
+    iommus_.push_back(std::move(ports));
+}
+
+// Each IOMMU's register window is a bus target after the memories and the doorbell; its downstream
+// socket is a bus initiator after the masters on the bus.
+void Platform::build_iommus() {
+    for (const Smmuv3Config& c : config_.smmus) {
+        smmus_.push_back(std::make_unique<Smmuv3>(c.name.c_str(), c.params));
+        add_iommu(c.name, *smmus_.back());
+    }
+    for (const VtdConfig& c : config_.vtds) {
+        vtds_.push_back(std::make_unique<Vtd>(c.name.c_str(), c.params));
+        add_iommu(c.name, *vtds_.back());
+    }
     const std::size_t first_target = config_.memories.size() + 1;
     const std::size_t first_initiator = masters_on_bus();
-    for (std::size_t s = 0; s < config_.smmus.size(); ++s) {
-        const Smmuv3Config& c = config_.smmus[s];
-        smmus_.push_back(std::make_unique<Smmuv3>(c.name.c_str(), c.params));
-        bus_->downstream[first_target + s].bind(smmus_.back()->regs);
-        smmus_.back()->downstream.bind(bus_->upstream[first_initiator + s]);
+    for (std::size_t i = 0; i < iommus_.size(); ++i) {
+        bus_->downstream[first_target + i].bind(*iommus_[i].regs);
+        iommus_[i].downstream->bind(bus_->upstream[first_initiator + i]);
     }
+}
+
+void Platform::bind_behind_iommu(TrafficMaster& master, const std::string& iommu_name) {
+    for (IommuPorts& iommu : iommus_)
+        if (iommu.name == iommu_name) master.initiator.bind(*iommu.upstream[iommu.next_upstream++]);
 }
 
 void Platform::wire_interrupt_lines() {
@@ -78,10 +97,18 @@ std::size_t Platform::masters_on_bus() const {
     return n;
 }
 
+std::vector<Platform::IommuWindow> Platform::iommu_windows() const {
+    std::vector<IommuWindow> windows;
+    for (const Smmuv3Config& c : config_.smmus) windows.push_back({c.name, c.base, smmuv3::kRegisterSpaceBytes});
+    for (const VtdConfig& c : config_.vtds) windows.push_back({c.name, c.base, vtd::kRegisterSpaceBytes});
+    return windows;
+}
+
 RouterParams Platform::router_params() const {
+    const std::vector<IommuWindow> iommus = iommu_windows();
     RouterParams params;
-    params.initiator_ports = static_cast<unsigned>(masters_on_bus() + config_.smmus.size() + 1);
-    params.target_ports = static_cast<unsigned>(config_.memories.size() + 1 + config_.smmus.size());
+    params.initiator_ports = static_cast<unsigned>(masters_on_bus() + iommus.size() + 1);
+    params.target_ports = static_cast<unsigned>(config_.memories.size() + 1 + iommus.size());
     params.hop_latency = config_.hop_latency;
     for (std::size_t i = 0; i < config_.memories.size(); ++i) {
         const MemoryConfig& m = config_.memories[i];
@@ -90,10 +117,9 @@ RouterParams Platform::router_params() const {
     params.windows.push_back(AddressWindow{"msi_doorbell", config_.interrupts.doorbell_base,
                                            config_.interrupts.params.doorbell_size,
                                            static_cast<unsigned>(config_.memories.size()), 0});
-    for (std::size_t s = 0; s < config_.smmus.size(); ++s)
-        params.windows.push_back(AddressWindow{config_.smmus[s].name + "_registers", config_.smmus[s].base,
-                                               smmuv3::kRegisterSpaceBytes,
-                                               static_cast<unsigned>(config_.memories.size() + 1 + s), 0});
+    for (std::size_t i = 0; i < iommus.size(); ++i)
+        params.windows.push_back(AddressWindow{iommus[i].name + "_registers", iommus[i].base, iommus[i].bytes,
+                                               static_cast<unsigned>(config_.memories.size() + 1 + i), 0});
     return params;
 }
 
@@ -124,6 +150,7 @@ std::vector<const StatsSource*> Platform::stats_sources() const {
     sources.push_back(interrupts_.get());
     sources.push_back(cpu_interrupts_.get());
     for (const auto& s : smmus_) sources.push_back(s.get());
+    for (const auto& v : vtds_) sources.push_back(v.get());
     for (const auto& m : masters_) sources.push_back(m.get());
     return sources;
 }

@@ -2,9 +2,10 @@
 //
 //   masters --\                      /-- memories
 //   script ----+-- bus (Router) ----+--- interrupt controller doorbell -- InterruptRecorder (CPU side)
-//   SMMUs -----/  (one upstream port \-- SMMU register windows
+//   IOMMUs ----/  (one upstream port \-- IOMMU register windows (SMMUv3, VT-d)
 //     ^            each)
-//     masters whose port names an SMMU; its interrupt outputs drive the configured wired lines
+//     masters whose port names an IOMMU. An SMMU's interrupt outputs drive the configured wired
+//     lines; a VT-d unit's interrupts are MSIs it writes through the bus to the doorbell.
 //
 // Masters are built held at start: the run releases them after the pre-script, so that tables a
 // pre-script leaves in memory are in place before any traffic.
@@ -34,6 +35,7 @@ public:
     const std::vector<std::unique_ptr<TrafficMaster>>& masters() const { return masters_; }
     const std::vector<std::unique_ptr<SparseMemory>>& memories() const { return memories_; }
     const std::vector<std::unique_ptr<Smmuv3>>& smmus() const { return smmus_; }
+    const std::vector<std::unique_ptr<Vtd>>& vtds() const { return vtds_; }
     InterruptRecorder& cpu_interrupts() { return *cpu_interrupts_; }
 
     void release_masters();
@@ -41,12 +43,32 @@ public:
     // Waits (from an SC_THREAD) until every master has finished its traffic.
     void wait_for_masters();
 
-    // Every component with statistics, in a fixed order: bus, memories, interrupts, SMMUs, masters.
+    // Every component with statistics, in a fixed order: bus, memories, interrupts, SMMUs, VT-d
+    // units, masters.
     std::vector<const StatsSource*> stats_sources() const;
 
 private:
+    // What the platform wires of an IOMMU, whatever its kind. IOMMUs take the bus's ports in the
+    // order SMMUs, then VT-d units (iommu_windows() lists them in that order too).
+    struct IommuPorts {
+        std::string name;
+        tlm::tlm_target_socket<>* regs;
+        std::vector<tlm::tlm_target_socket<>*> upstream;
+        tlm::tlm_initiator_socket<>* downstream;
+        std::size_t next_upstream = 0;  // the socket the next master behind it takes
+    };
+    struct IommuWindow {
+        std::string name;
+        std::uint64_t base;
+        std::uint64_t bytes;
+    };
+
     RouterParams router_params() const;
-    void build_smmus();
+    std::vector<IommuWindow> iommu_windows() const;
+    template <typename Iommu>
+    void add_iommu(const std::string& name, Iommu& iommu);
+    void build_iommus();
+    void bind_behind_iommu(TrafficMaster& master, const std::string& iommu_name);
     void wire_interrupt_lines();
     std::size_t masters_on_bus() const;
 
@@ -56,6 +78,8 @@ private:
     std::unique_ptr<InterruptController> interrupts_;
     std::unique_ptr<InterruptRecorder> cpu_interrupts_;
     std::vector<std::unique_ptr<Smmuv3>> smmus_;
+    std::vector<std::unique_ptr<Vtd>> vtds_;
+    std::vector<IommuPorts> iommus_;
     // One signal per wired interrupt line, and one per SMMU output that drives no line.
     sc_core::sc_vector<sc_core::sc_signal<bool>> irq_lines_;
     std::vector<std::unique_ptr<sc_core::sc_signal<bool>>> unconnected_outputs_;

@@ -12,37 +12,55 @@
 namespace iommu_vp::platform {
 namespace {
 
-// The SMMU set-up a `tables:` section asks for, as script commands: structures written to memory
+// An IOMMU's built tables, whatever its kind: `section` names it in messages ("vtd.dmar0.tables").
+struct IommuTables {
+    std::string section;
+    std::uint64_t base;  // of its registers
+    const BuiltTables& tables;
+};
+
+std::vector<IommuTables> iommu_tables(const PlatformConfig& config) {
+    std::vector<IommuTables> out;
+    for (const Smmuv3Config& smmu : config.smmus)
+        if (smmu.tables) out.push_back({"smmuv3." + smmu.name + ".tables", smmu.base, *smmu.tables});
+    for (const VtdConfig& unit : config.vtds)
+        if (unit.tables) out.push_back({"vtd." + unit.name + ".tables", unit.base, *unit.tables});
+    return out;
+}
+
+ScriptCommand register_command(const RegisterStep& step, std::uint64_t base) {
+    ScriptCommand c;
+    c.address = base + step.offset;
+    c.value = step.value;
+    if (step.kind == RegisterStep::Kind::poll) {
+        c.verb = ScriptVerb::poll32;
+        c.mask = step.mask;
+        c.time_ns = 1e6;
+    } else {
+        c.verb = step.width_bytes == 8 ? ScriptVerb::write64 : ScriptVerb::write32;
+    }
+    return c;
+}
+
+// The IOMMU set-up the `tables:` sections ask for, as script commands: structures written to memory
 // (debug writes), then the register writes and polls in the builder's order.
 std::vector<ScriptCommand> table_setup(const PlatformConfig& config) {
     std::vector<ScriptCommand> commands;
-    auto add = [&](ScriptCommand c, const std::string& smmu, std::string text) {
-        c.location = "smmuv3." + smmu + ".tables";
+    auto add = [&](ScriptCommand c, const std::string& section, std::string text) {
+        c.location = section;
         c.text = std::move(text);
         commands.push_back(std::move(c));
     };
-    for (const Smmuv3Config& smmu : config.smmus) {
-        if (!smmu.tables) continue;
-        for (const MemoryBlock& block : smmu.tables->memory) {
+    for (const IommuTables& iommu : iommu_tables(config)) {
+        for (const MemoryBlock& block : iommu.tables.memory) {
             ScriptCommand c;
             c.verb = ScriptVerb::memwrite;
             c.address = block.address;
             c.bytes = block.bytes;
-            add(std::move(c), smmu.name, "structures");
+            add(std::move(c), iommu.section, "structures");
         }
-        for (const RegisterStep& step : smmu.tables->registers) {
-            ScriptCommand c;
-            c.address = smmu.base + step.offset;
-            c.value = step.value;
-            if (step.kind == RegisterStep::Kind::poll) {
-                c.verb = ScriptVerb::poll32;
-                c.mask = step.mask;
-                c.time_ns = 1e6;
-            } else {
-                c.verb = step.width_bytes == 8 ? ScriptVerb::write64 : ScriptVerb::write32;
-            }
-            add(std::move(c), smmu.name, step.what);
-        }
+        for (const RegisterStep& step : iommu.tables.registers)
+            add(register_command(step, iommu.base), iommu.section, step.what);
     }
     return commands;
 }

@@ -81,6 +81,27 @@ std::string per_walk(std::uint64_t fetches, std::uint64_t walks) {
     return os.str();
 }
 
+// What each IOMMU kind calls the caches behind the shared counters (models/common/translation_stats.h).
+struct TranslationNames {
+    const char* kind;          // "smmuv3"
+    const char* tlb;           // what tlb_hits count
+    const char* config_cache;  // what config_cache_hits count
+};
+constexpr TranslationNames kSmmuv3Names{"smmuv3", "TLB", "configuration cache"};
+constexpr TranslationNames kVtdNames{"vtd", "IOTLB", "context/PASID cache"};
+
+// An IOMMU's line: translations, faults, cache hit rates, walks; then its translation latency.
+void print_translation_summary(std::ostream& out, const StatsGroup& s, const TranslationNames& names) {
+    out << names.kind << ' ' << s.name() << ": " << counter(s, "translated") << " translated, " << counter(s, "faults")
+        << " faults, " << names.tlb << " hits " << hit_rate(counter(s, "tlb_hits"), counter(s, "tlb_misses")) << ", "
+        << names.config_cache << " hits "
+        << hit_rate(counter(s, "config_cache_hits"), counter(s, "config_cache_misses")) << ", walk cache hits "
+        << hit_rate(counter(s, "walk_cache_hits"), counter(s, "walk_cache_misses")) << ", " << counter(s, "walks")
+        << " walks, " << per_walk(counter(s, "descriptor_fetches"), counter(s, "walks")) << " descriptor reads a walk\n";
+    if (const LatencyHistogram* h = s.find_histogram("translation_latency"); h && h->count())
+        out << "  translation latency ns: min / p50 / p90 / p99 / max  " << percentiles(*h) << '\n';
+}
+
 }  // namespace
 
 ordered_json stats_json(const Platform& platform, const RunSummary& run) {
@@ -119,18 +140,8 @@ void print_summary(std::ostream& out, const Platform& platform, const RunSummary
                 << "   " << percentiles(h) << '\n';
         }
     }
-    for (const auto& smmu : platform.smmus()) {
-        const StatsGroup& s = smmu->stats();
-        out << "smmuv3 " << s.name() << ": " << counter(s, "translated") << " translated, " << counter(s, "faults")
-            << " faults, TLB hits " << hit_rate(counter(s, "tlb_hits"), counter(s, "tlb_misses"))
-            << ", configuration cache hits "
-            << hit_rate(counter(s, "config_cache_hits"), counter(s, "config_cache_misses")) << ", walk cache hits "
-            << hit_rate(counter(s, "walk_cache_hits"), counter(s, "walk_cache_misses")) << ", "
-            << counter(s, "walks") << " walks, " << per_walk(counter(s, "descriptor_fetches"), counter(s, "walks"))
-            << " descriptor reads a walk\n";
-        if (const LatencyHistogram* h = s.find_histogram("translation_latency"); h && h->count())
-            out << "  translation latency ns: min / p50 / p90 / p99 / max  " << percentiles(*h) << '\n';
-    }
+    for (const auto& smmu : platform.smmus()) print_translation_summary(out, smmu->stats(), kSmmuv3Names);
+    for (const auto& unit : platform.vtds()) print_translation_summary(out, unit->stats(), kVtdNames);
     for (const auto& memory : platform.memories()) {
         const StatsGroup& s = memory->stats();
         out << "memory " << s.name() << ": " << counter(s, "reads") << " reads, " << counter(s, "writes") << " writes, "

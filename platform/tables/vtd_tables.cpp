@@ -159,6 +159,10 @@ bool has_tables(VtdTranslation t) {
 struct PagingFormat {
     bool first_level = false;
     unsigned levels = 4;
+    bool leaf_2m = true;  // the unit implements 2 MiB leaves (level 2)
+    bool leaf_1g = true;  // and 1 GiB leaves (level 3)
+
+    bool has_leaf(unsigned level) const { return level == 1 || (level == 2 && leaf_2m) || (level == 3 && leaf_1g); }
 
     unsigned input_bits() const { return kPageBits + kBitsPerLevel * levels; }
 
@@ -209,8 +213,13 @@ public:
 
 private:
     bool scalable() const { return spec_.mode == VtdTableMode::scalable; }
-    PagingFormat second_level() const { return PagingFormat{false, (spec_.address_width - kPageBits) / kBitsPerLevel}; }
-    PagingFormat first_level() const { return PagingFormat{true, spec_.first_level_5level ? 5u : 4u}; }
+    PagingFormat second_level() const {
+        return PagingFormat{false, (spec_.address_width - kPageBits) / kBitsPerLevel, spec_.second_level_2m,
+                            spec_.second_level_1g};
+    }
+    PagingFormat first_level() const {
+        return PagingFormat{true, spec_.first_level_5level ? 5u : 4u, true, spec_.first_level_1g};
+    }
 
     void check_spec();
     void claim_domain(std::uint16_t domain_id, VtdTranslation t, const std::string& who);
@@ -352,12 +361,12 @@ void Builder::map(std::uint64_t root, const PagingFormat& format, const VtdMappi
     }
     for (std::uint64_t done = 0; done < m.size;) {
         const std::uint64_t input = m.input + done, output = m.output + done, left = m.size - done;
-        // The largest leaf (1 GiB, 2 MiB, else 4 KiB) both addresses are aligned to and the mapping
-        // still covers.
+        // The largest leaf (1 GiB, 2 MiB, else 4 KiB) the unit implements, both addresses are aligned
+        // to and the mapping still covers.
         unsigned level = 1;
         for (unsigned l : {3u, 2u}) {
             const std::uint64_t block = std::uint64_t{1} << level_shift(l);
-            if (l <= format.levels && ((input | output) & (block - 1)) == 0 && left >= block) {
+            if (l <= format.levels && format.has_leaf(l) && ((input | output) & (block - 1)) == 0 && left >= block) {
                 level = l;
                 break;
             }

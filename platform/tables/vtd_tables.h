@@ -18,7 +18,8 @@
 //   carries the device's own translation (requests without a PASID), each VtdPasidContext its own
 //   entry: PGTT 1 first-level, 2 second-level, 3 nested, 4 pass-through.
 // - Page tables of 4 KiB pages, with 2 MiB and 1 GiB leaves (PS) where input and output are both
-//   aligned and the mapping covers the block (the unit must advertise SLLPS / FL1GP for those).
+//   aligned and the mapping covers the block, unless the spec says the unit lacks that size
+//   (CAP.SLLPS, CAP.FL1GP): such a block is built of smaller leaves.
 //   Second level: R, W; (AW - 12) / 9 levels. First level (IA-32e): P, R/W, U/S = 1 at every level
 //   so user and supervisor requests both translate; A and D are left clear for the unit to set,
 //   XD is never used (NXE 0); 4 levels, or 5 with first_level_5level (FLPM 1).
@@ -99,6 +100,11 @@ struct VtdTablesSpec {
     unsigned address_width = 48;      // second-level AW: 39 (3-level), 48 (4-level) or 57 (5-level)
     bool first_level_5level = false;  // FLPM: 5-level (57-bit) first-level tables
     std::uint64_t iotlb_register_offset = 0x500;  // ECAP.IRO * 16 of the unit (unused, see above)
+    // Large leaves the unit implements (CAP.SLLPS bits 0 and 1, CAP.FL1GP; 2 MiB first-level pages
+    // are always there).
+    bool second_level_2m = true;
+    bool second_level_1g = true;
+    bool first_level_1g = true;
     std::vector<VtdDevice> devices;
 };
 

@@ -209,10 +209,10 @@ TEST(ConfigLoader, OverridesApplyAndAreBlamedForTheirErrors) {
     const LoadResult bad = load_config_text(kMinimal, "o.yaml", {"masters.dma0.size", "masters.dma0.sise=4"});
     EXPECT_THAT(messages(bad), ElementsAre("--set masters.dma0.size: expected path.to.key=value",
                                            "--set masters.dma0.sise=4: unknown key 'sise' in masters.dma0; did you "
-                                           "mean 'size'? (allowed: port, stream_id, pasid, privileged, instruction, "
-                                           "pattern, base, window, stride, size, read_fraction, count, duration_ns, "
-                                           "start_ns, think_time_ns, outstanding, allow_4k_crossing, trace, use_dmi, "
-                                           "enabled)"));
+                                           "mean 'size'? (allowed: port, stream_id, requester, pasid, privileged, "
+                                           "instruction, pattern, base, window, stride, size, read_fraction, count, "
+                                           "duration_ns, start_ns, think_time_ns, outstanding, allow_4k_crossing, "
+                                           "trace, use_dmi, enabled)"));
 }
 
 TEST(ConfigLoader, NullablePasid) {

@@ -111,6 +111,18 @@ TEST(VtdTables, LegacyDeviceWithAPageAndA2MiBBlock) {
     EXPECT_FALSE(placed(t, 0x8800'8000));  // nothing else was needed
 }
 
+// The same device on a unit without 2 MiB second-level pages (CAP.SLLPS bit 0 clear): the block is
+// built as 512 pages in a level-1 table of its own, after the others (+0x8000).
+TEST(VtdTables, LeafSizesTheUnitLacksAreSplitIntoPages) {
+    VtdTablesSpec spec = legacy_spec();
+    spec.second_level_2m = false;
+    const BuiltTables t = build_vtd_tables(spec);
+    ASSERT_EQ(t.error, "");
+    EXPECT_EQ(read64(t, 0x8800'6008), 0x8800'8003ull);  // L2[1]: a table, R | W
+    EXPECT_EQ(read64(t, 0x8800'8000), 0x9040'0001ull);  // L1[0]: the block's first page, R
+    EXPECT_EQ(read64(t, 0x8800'8ff8), 0x905f'f001ull);  // L1[511]: its last, 0x9040_0000 + 511 * 4 KiB
+}
+
 // AW 39: three levels, the root is a level-3 table whose entries span 1 GiB; a 1 GiB block is a
 // leaf in the root itself.
 TEST(VtdTables, ThreeLevelTablesForA39BitWidth) {

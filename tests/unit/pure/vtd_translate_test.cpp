@@ -523,7 +523,7 @@ TEST_P(TranslateFaultReasons, CodeRecordAndPasid) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, TranslateFaultReasons, ::testing::ValuesIn(fault_cases()),
-                         [](const ::testing::TestParamInfo<FaultCase>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<FaultCase>& param_info) { return param_info.param.name; });
 
 // FPD held by the PASID-directory entry or by the PASID-table entry suppresses the qualified faults
 // found from there on; an error reading the structure is recorded whatever FPD says.
@@ -755,12 +755,12 @@ TEST_P(LegacyIotlb, InvalidationHintKeepsPagingStructureCache) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, LegacyInvalidation, ::testing::Values(Interface::queued, Interface::registers),
-                         [](const ::testing::TestParamInfo<Interface>& info) {
-                             return info.param == Interface::queued ? "Queued" : "Registers";
+                         [](const ::testing::TestParamInfo<Interface>& param_info) {
+                             return param_info.param == Interface::queued ? "Queued" : "Registers";
                          });
 INSTANTIATE_TEST_SUITE_P(Both, LegacyIotlb, ::testing::Values(Interface::queued, Interface::registers),
-                         [](const ::testing::TestParamInfo<Interface>& info) {
-                             return info.param == Interface::queued ? "Queued" : "Registers";
+                         [](const ::testing::TestParamInfo<Interface>& param_info) {
+                             return param_info.param == Interface::queued ? "Queued" : "Registers";
                          });
 
 // PASID-based IOTLB invalidation (p_iotlb_inv_dsc, 256-bit queue, scalable mode) on first-level
@@ -938,8 +938,8 @@ TEST_P(CachingMode, SecondLevelPageNotPresent) {
 }
 
 INSTANTIATE_TEST_SUITE_P(CacheFaults, CachingMode, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                             return info.param ? "On" : "Off";
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                             return param_info.param ? "On" : "Off";
                          });
 
 // VT-d 6.1: under CM = 1 "any software updates to remapping structures other than first-stage
