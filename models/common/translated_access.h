@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace iommu_vp {
 
@@ -53,8 +54,10 @@ TranslatedAccessOutcome perform_translated_access(tlm::tlm_generic_payload& p, s
         p.set_data_length(length);
         p.set_streaming_width(length);
         p.set_byte_enable_ptr(byte_enables);
+        p.set_byte_enable_length(byte_enable_length);
     };
 
+    std::vector<unsigned char> piece_enables;  // the pattern as seen from the start of a piece
     unsigned done = 0;
     while (done < length) {
         const std::uint64_t input = address + done;
@@ -69,8 +72,15 @@ TranslatedAccessOutcome perform_translated_access(tlm::tlm_generic_payload& p, s
         p.set_data_ptr(data + done);
         p.set_data_length(piece);
         p.set_streaming_width(piece);
-        // Byte enables repeat every byte_enable_length bytes: the piece starts `done` bytes in.
-        if (byte_enables && byte_enable_length) p.set_byte_enable_ptr(byte_enables + done % byte_enable_length);
+        // Byte enables repeat every byte_enable_length bytes; a piece starting `done` bytes in gets the
+        // pattern rotated to its start, of the same length (a pointer into the middle would let the
+        // target read past the pattern's end).
+        if (byte_enables && byte_enable_length) {
+            piece_enables.resize(byte_enable_length);
+            for (unsigned i = 0; i < byte_enable_length; ++i)
+                piece_enables[i] = byte_enables[(done + i) % byte_enable_length];
+            p.set_byte_enable_ptr(piece_enables.data());
+        }
         downstream->b_transport(p, delay);
         if (!p.is_response_ok()) break;  // the downstream error is the transaction's answer
         done += piece;

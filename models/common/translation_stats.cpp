@@ -40,6 +40,8 @@ void account_translation_work(TranslationStats& stats, const TranslationWork& wo
     ++stats.walks;
     stats.descriptor_fetches.add(work.descriptor_fetches);
     delay += sc_core::sc_time::from_value(costs.walk_step.value() * work.descriptor_fetches);
+    // No request can arrive before the kernel's current time: older bookings can go.
+    walkers.forget_before(static_cast<std::uint64_t>(sc_core::sc_time_stamp().value()));
     const std::uint64_t arrival = static_cast<std::uint64_t>((sc_core::sc_time_stamp() + walk_started).value());
     const std::uint64_t duration = static_cast<std::uint64_t>((delay - walk_started).value());
     const std::uint64_t start = walkers.book(arrival, duration);

@@ -14,8 +14,11 @@ bool is_first_level(TranslationKind kind) { return kind != TranslationKind::seco
 }  // namespace
 
 void ContextCache::invalidate(const ContextCacheInvalidation& inv) {
-    cache_.invalidate_if(
-        [&](const std::uint16_t& sid, const CachedContext& c) { return inv.covers(sid, c.domain_id); });
+    // A faulting entry cached under caching mode has no valid domain (Linux invalidates such entries
+    // with domain 0): it matches whatever domain the invalidation names.
+    cache_.invalidate_if([&](const std::uint16_t& sid, const CachedContext& c) {
+        return c.fault != FaultReason::none ? inv.covers(sid, inv.domain_id) : inv.covers(sid, c.domain_id);
+    });
 }
 
 void PasidCache::invalidate(const PasidCacheInvalidation& inv) {

@@ -23,6 +23,9 @@ public:
 private:
     TranslationResult& fault(FaultReason reason, const char* why, bool fpd = false);
     TranslationResult& translated(std::uint64_t output, unsigned size_bits);
+    // A translated output, unless it falls in the interrupt range (checked on every translation, as a
+    // cached large page may cover the range only in part).
+    TranslationResult& translated_output(std::uint64_t output, unsigned size_bits, bool fpd);
 
     // Reads `words.size()` 64-bit words at `address`, word 0 first; the others only when word 0 has
     // `present` set (they are left zero otherwise). False on an access error.
@@ -67,6 +70,13 @@ TranslationResult& Translator::translated(std::uint64_t output, unsigned size_bi
     return result_;
 }
 
+TranslationResult& Translator::translated_output(std::uint64_t output, unsigned size_bits, bool fpd) {
+    if (in_interrupt_range(output))
+        return fault(scalable() ? FaultReason::sm_output_in_interrupt_range : FaultReason::output_in_interrupt_range,
+                     "output address in the interrupt range", fpd);
+    return translated(output, size_bits);
+}
+
 template <std::size_t N>
 bool Translator::read_entry(std::uint64_t address, std::array<std::uint64_t, N>& words) {
     words.fill(0);
@@ -91,7 +101,8 @@ bool Translator::find_context(CachedContext& context) {
     ++result_.work.config_fetches;
     context.mode = env_.mode;
     const bool ok = scalable() ? find_scalable_context(context) : find_legacy_context(context);
-    if (caches_.context && (ok || env_.cache_faults)) caches_.context->fill(request_.source_id, context);
+    if (caches_.context && (ok || (env_.cache_faults && !is_access_error(context.fault))))
+        caches_.context->fill(request_.source_id, context);
     return ok;
 }
 
@@ -159,7 +170,7 @@ bool Translator::find_pasid_entry(const ScalableContextEntry& context, std::uint
     const auto finish = [&](FaultReason reason) {
         found.fault = reason;
         const bool ok = reason == FaultReason::none;
-        if (caches_.pasid && (ok || env_.cache_faults)) caches_.pasid->fill(key, found);
+        if (caches_.pasid && (ok || (env_.cache_faults && !is_access_error(reason)))) caches_.pasid->fill(key, found);
         return ok;
     };
     PasidDirectoryWords directory{};
@@ -212,7 +223,7 @@ TranslationResult& Translator::translate_paged(const IotlbTag& tag, const Access
             const FaultKind denied = check_access(hit->permissions, access);
             if (denied == FaultKind::none && !(access.write && write_needs_walk(hit->permissions))) {
                 result_.work.tlb_hit = true;
-                return translated(hit->output_base | (address & low_mask(size_bits)), size_bits);
+                return translated_output(hit->output_base | (address & low_mask(size_bits)), size_bits, fpd);
             }
             if (denied != FaultKind::none) {
                 result_.work.tlb_hit = true;
@@ -237,9 +248,6 @@ TranslationResult& Translator::translate_paged(const IotlbTag& tag, const Access
         return walk_fault(walked.fault, access, fpd);
     }
     const Translation& t = walked.translation;
-    if (in_interrupt_range(t.output_address))
-        return fault(scalable() ? FaultReason::sm_output_in_interrupt_range : FaultReason::output_in_interrupt_range,
-                     "output address in the interrupt range", fpd);
     if (may_fill) {
         IotlbEntry entry;
         entry.output_base = align_down(t.output_address, std::uint64_t{1} << t.size_bits);
@@ -247,7 +255,7 @@ TranslationResult& Translator::translate_paged(const IotlbTag& tag, const Access
         entry.global = t.global;
         caches_.iotlb->fill(tag, address, t.size_bits, entry);
     }
-    return translated(t.output_address, t.size_bits);
+    return translated_output(t.output_address, t.size_bits, fpd);
 }
 
 TranslationResult& Translator::translate_legacy(const CachedContext& context) {
@@ -334,7 +342,7 @@ TranslationResult& Translator::translate_scalable(const CachedContext& context) 
         result_.pass_through = true;
         if ((request_.address >> f.host_address_bits) != 0)
             return fault(FaultReason::input_beyond_width, "pass-through address beyond the host address width", fpd);
-        return translated(request_.address, 12);
+        return translated_output(request_.address, 12, fpd);
     case GranularType::first_level:
         return translate_paged(IotlbTag{did, pasid, TranslationKind::first_level}, access, fpd, [&] {
             return with_caches([&](WalkCache* fc, WalkCache*) {
@@ -369,6 +377,20 @@ TranslationResult Translator::run() {
 }
 
 }  // namespace
+
+bool is_access_error(FaultReason reason) {
+    switch (reason) {
+    case FaultReason::root_access_error:
+    case FaultReason::context_access_error:
+    case FaultReason::sm_root_access_error:
+    case FaultReason::sm_context_access_error:
+    case FaultReason::pasid_directory_access_error:
+    case FaultReason::pasid_entry_access_error:
+        return true;
+    default:
+        return false;
+    }
+}
 
 bool is_qualified(FaultReason reason) {
     switch (reason) {

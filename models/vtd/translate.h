@@ -81,5 +81,8 @@ TranslationResult translate(const TranslationRequest& request, const Translation
 // Whether fault processing disable may suppress a fault (a qualified fault). Not qualified: faults
 // found before the FPD field is known and errors reading a root, context or PASID structure.
 bool is_qualified(FaultReason reason);
+// Errors reading a root, context or PASID structure: never kept in a cache (caching mode caches
+// entries that were read and found wrong, not reads that failed).
+bool is_access_error(FaultReason reason);
 
 }  // namespace iommu_vp::vtd

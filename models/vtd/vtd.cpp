@@ -70,15 +70,21 @@ Vtd::Vtd(sc_core::sc_module_name name, const VtdParams& params)
 
     SC_THREAD(control_processor);
     SC_THREAD(queue_processor);
+    SC_METHOD(record_due_faults);
+    sensitive << fault_due_;
+    dont_initialize();
 }
 
 void Vtd::reset() {
     bank_.reset();
     control_operations_.clear();
     environment_.root_table = 0;
+    queue_ = {};
     environment_.mode = TranslationTableMode::legacy;
     translation_enabled_ = false;
     next_fault_record_ = 0;
+    pending_faults_.clear();
+    ++queue_generation_;
     invalidate_all_caches();
     walkers_.reset();
 }
@@ -171,13 +177,18 @@ void Vtd::execute_global_command(std::uint32_t command) {
         if (!f.queued_invalidation) {
             IVP_LOG(LogCategory::guest_error, name(), "GCMD.QIE ignored: ECAP.QI = 0");
         } else if (gcmd::QIE.is_set_in(command)) {
-            // Enabling starts the queue empty at its head (VT-d 6.5.2: IQH is cleared).
-            bank_.set("IQH", 0);
+            // The queue's base, size and width are latched here (as QEMU and VirtualBox do): IQA
+            // writes while it is enabled do not move it.
+            queue_ = InvalidationQueue::from_iqa(bank_.get("IQA"), f);
+            ++queue_generation_;
             set_gsts(gcmd::QIE, true);
             queue_work_.notify(SC_ZERO_TIME);
         } else if (bank_.get("IQH") != bank_.get("IQT")) {
             IVP_LOG(LogCategory::guest_error, name(), "GCMD.QIE cleared with descriptors pending: queue stays enabled");
         } else {
+            // Disabling empties the queue: IQH returns to 0 (QEMU, VirtualBox).
+            bank_.set("IQH", 0);
+            ++queue_generation_;
             set_gsts(gcmd::QIE, false);
         }
     }
@@ -196,7 +207,8 @@ void Vtd::execute_global_command(std::uint32_t command) {
 }
 
 void Vtd::on_ccmd_write(const RegisterWrite& w) {
-    if (!ccmd::ICC.is_set_in(w.new_value)) return;
+    // Only a write that sets ICC starts an invalidation (a write of the low half does not).
+    if (!(w.written_mask & ccmd::ICC.mask()) || !ccmd::ICC.is_set_in(w.written_value)) return;
     if (gsts(gcmd::QIE)) {
         // With queued invalidation enabled the register interface must not be used (VT-d 6.5.2); this
         // model leaves the request unperformed.
@@ -208,7 +220,7 @@ void Vtd::on_ccmd_write(const RegisterWrite& w) {
 }
 
 void Vtd::on_iotlb_write(const RegisterWrite& w) {
-    if (!iotlb_reg::IVT.is_set_in(w.new_value)) return;
+    if (!(w.written_mask & iotlb_reg::IVT.mask()) || !iotlb_reg::IVT.is_set_in(w.written_value)) return;
     if (gsts(gcmd::QIE)) {
         IVP_LOG(LogCategory::guest_error, name(), "IOTLB_REG invalidation while queued invalidation is enabled: ignored");
         bank_.set("IOTLB", iotlb_reg::IAIG.insert(iotlb_reg::IVT.insert(w.new_value, 0), 0));  // not performed

@@ -40,6 +40,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <unordered_map>
 
 namespace iommu_vp {
@@ -134,10 +135,15 @@ private:
     void queue_processor();
     bool queue_can_run() const;
     void queue_error(vtd::QueueError error);
-    void execute_wait(const vtd::InvalidationWait& wait, sc_core::sc_time& delay);
+    void execute_wait(const vtd::InvalidationWait& wait);
 
     // Faults and events (vtd_faults.cpp).
     void record_fault(const vtd::FaultRecord& record);
+    // Records `record` at the faulting access's time (now + delay), in the order of those times.
+    void post_fault(const vtd::FaultRecord& record, const sc_core::sc_time& delay);
+    void record_due_faults();
+    // Signals a fault event unless a fault condition was already pending in `status_before`.
+    void signal_fault_event(std::uint64_t status_before);
     // Signals an event through an xxCTL/xxDATA/xxADDR/xxUADDR group: the MSI at once, or the pending
     // bit while masked.
     enum class EventGroup { fault, invalidation };
@@ -154,7 +160,8 @@ private:
     void translate_transaction(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
     vtd::TranslationResult translate_piece(const vtd::TranslationRequest& request, sc_core::sc_time& delay,
                                            sc_core::sc_time& translation_time);
-    void report_fault(const vtd::TranslationRequest& request, const vtd::TranslationResult& result);
+    void report_fault(const vtd::TranslationRequest& request, const vtd::TranslationResult& result,
+                      const sc_core::sc_time& delay);
     // A requester's statistics, created when it first translates.
     RequesterStats& requester_stats(std::uint16_t source_id);
 
@@ -164,9 +171,13 @@ private:
     std::deque<ControlOperation> control_operations_;
     sc_core::sc_event control_work_;
     sc_core::sc_event queue_work_;
+    vtd::InvalidationQueue queue_;             // IQA as latched when queued invalidation was enabled
+    std::uint64_t queue_generation_ = 0;       // changes on reset and on enabling or disabling the queue
     vtd::TranslationEnvironment environment_;  // root table and mode as SRTP latched them
     bool translation_enabled_ = false;         // GSTS.TES, kept in step with the register
     unsigned next_fault_record_ = 0;           // where the next primary fault is recorded
+    std::multimap<sc_core::sc_time, vtd::FaultRecord> pending_faults_;  // by the faulting access's time
+    sc_core::sc_event_queue fault_due_;
     PayloadPool payloads_;
     vtd::ContextCache context_cache_;
     vtd::PasidCache pasid_cache_;

@@ -23,8 +23,9 @@ struct EventRegisters {
 
 void Vtd::record_fault(const FaultRecord& record) {
     // Primary fault logging (VT-d 7.2.1): while PFO is set nothing is recorded; a record still
-    // holding an unserviced fault at the next index overflows instead.
-    std::uint64_t status = bank_.get("FSTS");
+    // holding an unserviced fault at the next index overflows instead (PFO, with no new event: PPF
+    // is necessarily pending then).
+    const std::uint64_t status = bank_.get("FSTS");
     if (fsts::PFO.is_set_in(status)) {
         ++faults_overflowed_;
         return;
@@ -35,7 +36,6 @@ void Vtd::record_fault(const FaultRecord& record) {
         ++faults_overflowed_;
         bank_.set("FSTS", fsts::PFO.insert(status, 1));
         IVP_LOG(LogCategory::fault, name(), "primary fault overflow: record " << index << " not yet serviced");
-        signal_event(EventGroup::fault);
         return;
     }
     const std::array<std::uint64_t, 2> words = encode_fault_record(record, params_.features);
@@ -44,10 +44,32 @@ void Vtd::record_fault(const FaultRecord& record) {
     ++faults_recorded_;
     next_fault_record_ = (index + 1) % params_.features.fault_records;
     IVP_LOG(LogCategory::fault, name(), "FRCD" << index << ": " << describe(record));
-    if (fsts::PPF.is_set_in(status)) return;  // already pending: no new event (VT-d 7.3.1)
-    status = fsts::FRI.insert(fsts::PPF.insert(status, 1), index);
-    bank_.set("FSTS", status);
-    signal_event(EventGroup::fault);
+    if (fsts::PPF.is_set_in(status)) return;  // FRI keeps pointing at the first pending record
+    bank_.set("FSTS", fsts::FRI.insert(fsts::PPF.insert(status, 1), index));
+    signal_fault_event(status);
+}
+
+void Vtd::signal_fault_event(std::uint64_t status_before) {
+    // A fault event is a new interrupt condition only when no fault status was pending before it
+    // (VT-d 7.3: software services all conditions from one interrupt).
+    const std::uint64_t conditions = fsts::PFO.mask() | fsts::PPF.mask() | fsts::AFO.mask() | fsts::APF.mask() |
+                                     fsts::IQE.mask() | fsts::ICE.mask() | fsts::ITE.mask();
+    if ((status_before & conditions) == 0) signal_event(EventGroup::fault);
+}
+
+void Vtd::post_fault(const FaultRecord& record, const sc_core::sc_time& delay) {
+    // The record and its event belong to the faulting access's time, not to the kernel's: the
+    // access ran ahead by `delay`.
+    pending_faults_.emplace(sc_core::sc_time_stamp() + delay, record);
+    fault_due_.notify(delay);
+}
+
+void Vtd::record_due_faults() {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    while (!pending_faults_.empty() && pending_faults_.begin()->first <= now) {
+        record_fault(pending_faults_.begin()->second);
+        pending_faults_.erase(pending_faults_.begin());
+    }
 }
 
 void Vtd::update_pending_faults() {

@@ -33,8 +33,7 @@ void Vtd::invalidate_all_caches() {
 
 void Vtd::on_iqt_write(const RegisterWrite& w) {
     if (!gsts(gcmd::QIE)) return;  // the tail is only looked at while the queue is enabled
-    const InvalidationQueue queue = InvalidationQueue::from_iqa(bank_.get("IQA"), params_.features);
-    if (const QueueError error = check_tail(w.new_value, queue); error != QueueError::none) {
+    if (const QueueError error = check_tail(w.new_value, queue_); error != QueueError::none) {
         queue_error(error);
         return;
     }
@@ -47,25 +46,25 @@ bool Vtd::queue_can_run() const {
 
 void Vtd::queue_error(QueueError error) {
     // VT-d 6.5.2.10: the queue stops with IQH at the descriptor in error until software clears IQE.
+    // While IQE is set the queue is stopped already: nothing new is recorded.
+    const std::uint64_t status = bank_.get("FSTS");
+    if (fsts::IQE.is_set_in(status)) return;
     ++descriptor_errors_;
     IVP_LOG(LogCategory::fault, name(), "invalidation queue error IQEI=" << static_cast<unsigned>(error) << " ("
                                                                          << describe_iqei(static_cast<unsigned>(error))
                                                                          << ") at IQH=0x" << std::hex
                                                                          << bank_.get("IQH"));
     bank_.set("IQERCD", iqercd::IQEI.insert(bank_.get("IQERCD"), static_cast<unsigned>(error)));
-    bank_.set("FSTS", fsts::IQE.insert(bank_.get("FSTS"), 1));
-    signal_event(EventGroup::fault);
+    bank_.set("FSTS", fsts::IQE.insert(status, 1));
+    signal_fault_event(status);
 }
 
 void Vtd::queue_processor() {
     const Features& f = params_.features;
     for (;;) {
         while (!queue_can_run()) wait(queue_work_);
-        const InvalidationQueue queue = InvalidationQueue::from_iqa(bank_.get("IQA"), f);
-        if (const QueueError error = check_queue_mode(queue.width, environment_.mode, f); error != QueueError::none) {
-            queue_error(error);
-            continue;
-        }
+        const std::uint64_t generation = queue_generation_;
+        const InvalidationQueue queue = queue_;  // as latched when the queue was enabled
         if (const QueueError error = check_tail(bank_.get("IQT"), queue); error != QueueError::none) {
             queue_error(error);
             continue;
@@ -78,6 +77,10 @@ void Vtd::queue_processor() {
             DownstreamAccess access(downstream, &delay, payloads_);
             fetched = access.read(queue.descriptor_address(head), bytes, queue.descriptor_bytes());
         }
+        // The descriptor takes effect once fetched and processed: its invalidation, status write and
+        // interrupt all come after the fetch and the processing cost.
+        wait(delay + params_.descriptor_latency);
+        if (generation != queue_generation_) continue;  // reset, or the queue was disabled meanwhile
         if (!fetched) {
             queue_error(QueueError::fetch_error);
             continue;
@@ -103,28 +106,27 @@ void Vtd::queue_processor() {
             apply(descriptor.pasid_cache);
             break;
         case DescriptorType::wait:
-            execute_wait(descriptor.wait, delay);
+            execute_wait(descriptor.wait);
+            break;
+        case DescriptorType::interrupt_entry_cache:
+            // Accepted and completed: interrupt remapping is not modelled, so no entry is cached.
             break;
         case DescriptorType::device_tlb:
         case DescriptorType::pasid_device_tlb:
-        case DescriptorType::interrupt_entry_cache:
         case DescriptorType::page_group_response:
-            // Unreachable while ECAP.DT, IR and PRS are off (decode_descriptor refuses these types
-            // then); kept so that the seams for the device TLB and page requests are visible.
+            // Refused by decode_descriptor while ECAP.DT and PRS are off; the seams for the device
+            // TLB and page requests (a later issue).
             break;
         }
-        delay += params_.descriptor_latency;
-        wait(delay);
-        // A reset or an error while waiting leaves the head alone.
-        if (!gsts(gcmd::QIE) || queue.index_of(bank_.get("IQH")) != head) continue;
         bank_.set("IQH", queue.pointer_register(queue.next_index(head)));
     }
 }
 
-void Vtd::execute_wait(const InvalidationWait& wait, sc_time& delay) {
+void Vtd::execute_wait(const InvalidationWait& wait) {
     if (wait.status_write) {
         std::uint8_t data[4];
         store_le(data, sizeof data, wait.status_data);
+        sc_time delay = SC_ZERO_TIME;
         DownstreamAccess access(downstream, &delay, payloads_);
         if (!access.write(wait.status_address, data, sizeof data))
             IVP_LOG(LogCategory::guest_error, name(), "invalidation-wait status write to 0x"

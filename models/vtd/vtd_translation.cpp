@@ -106,6 +106,16 @@ void Vtd::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
 void Vtd::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
     const MasterAttrs* attrs = accept_device_transaction(p, name(), traffic_.missing_attributes);
     if (!attrs) return;
+    if (attrs->has_substream && (attrs->substream_id >> params_.features.pasid_bits) != 0) {
+        // A PASID wider than ECAP.PSS allows is a malformed request, not a translation fault: it is
+        // refused without a fault record (as an Unsupported Request on PCIe).
+        ++traffic_.aborted;
+        IVP_LOG(LogCategory::guest_error, name(), "request with PASID 0x" << std::hex << attrs->substream_id
+                                                      << " beyond the " << std::dec << params_.features.pasid_bits
+                                                      << "-bit PASID width refused");
+        terminate_transaction(p, FaultResponse::abort);
+        return;
+    }
     sc_time translation_time = sc_core::SC_ZERO_TIME;  // what the unit adds, without the access itself
     TranslationRequest faulting;
     TranslationResult fault;
@@ -121,7 +131,7 @@ void Vtd::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
             return PieceTranslation{false, result.output_address, result.size_bits};
         });
     if (outcome == TranslatedAccessOutcome::faulted) {
-        report_fault(faulting, fault);
+        report_fault(faulting, fault, delay);
         terminate_transaction(p, fault.response);
         return;
     }
@@ -153,7 +163,7 @@ RequesterStats& Vtd::requester_stats(std::uint16_t source_id) {
     return it->second;
 }
 
-void Vtd::report_fault(const TranslationRequest& request, const TranslationResult& result) {
+void Vtd::report_fault(const TranslationRequest& request, const TranslationResult& result, const sc_time& delay) {
     ++traffic_.faults;
     if (Counter* by_reason = faults_by_reason_[static_cast<std::uint8_t>(result.fault)]) ++*by_reason;
     if (!result.record_fault) {
@@ -173,7 +183,7 @@ void Vtd::report_fault(const TranslationRequest& request, const TranslationResul
     record.privileged = request.pasid && request.access.supervisor;
     record.execute = request.pasid && request.access.execute;
     record.address_type = address_type(request.kind);
-    record_fault(record);
+    post_fault(record, delay);
 }
 
 unsigned int Vtd::up_transport_dbg(int, tlm::tlm_generic_payload& p) {

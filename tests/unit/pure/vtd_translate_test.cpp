@@ -1078,3 +1078,24 @@ TEST(DirtyBit, SecondLevelWithoutSladeDoesNotWalkAgain) {
 }
 
 }  // namespace
+
+namespace {
+
+// A 2 MiB page whose first 1 MiB is the interrupt range: the first access, outside the range, fills
+// the IOTLB with the whole page; a later access inside the range must still fault (LGN.4, 0x0E)
+// although it hits the cached page.
+TEST(InterruptRange, CachedLargePageStillFaultsInsideTheRange) {
+    Unit u(false);
+    u.mem.put(0x104020, 0x0000'0000'fee0'0083);  // L2[4]: R | W | PS, 2 MiB page 0xfee0_0000
+    const std::uint64_t page = 0x80'8080'0000ull;  // L4 1, L3 2, L2 4
+    TranslationResult r = u.run(request(page + 0x10'0040));
+    ASSERT_TRUE(translated(r)) << std::hex << code(r);
+    EXPECT_EQ(r.output_address, 0xfef0'0040u);
+    EXPECT_EQ(r.size_bits, 21u);
+    r = u.run(request(page + 0x40));
+    EXPECT_EQ(u.mem.reads, 0u);  // served by the IOTLB
+    ASSERT_TRUE(faulted(r));
+    EXPECT_EQ(code(r), 0x0eu);
+}
+
+}  // namespace

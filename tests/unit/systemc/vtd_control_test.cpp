@@ -190,6 +190,56 @@ TEST_F(VtdControlTest, MaskedEventsWaitPendingAndFaultRecordsOverflow) {
     EXPECT_EQ(b.get64(kCompletionMsi) & 0xffff'ffff, 0x66u);
 }
 
+TEST_F(VtdControlTest, QueuedInvalidationCompletesOnlyAfterTheDescriptorLatency) {
+    sc_core::sc_time tail_written, status_seen;
+    Bench* bench = nullptr;
+    Bench b(
+        [&](TestInitiator& cpu) {
+            write64(cpu, IQT, 0);
+            write64(cpu, IQA, 0x13'0000);
+            command(cpu, kQie, kQie, kQie);
+            bench->put64(0x13'0000, 0x5 | (1u << 5) | (0x99ull << 32));  // wait, SW, data 0x99
+            bench->put64(0x13'0008, 0x14'0000);
+            tail_written = sc_core::sc_time_stamp();
+            write64(cpu, IQT, 1 << 4);
+            while (bench->get64(0x14'0000) == 0) sc_core::wait(ns(1));  // polling memory, as Linux does
+            status_seen = sc_core::sc_time_stamp();
+        },
+        idle, [](VtdParams& p) { p.descriptor_latency = ns(300); });
+    bench = &b;
+    sc_core::sc_start();
+    EXPECT_GE(status_seen - tail_written, ns(300));
+}
+
+TEST_F(VtdControlTest, AFaultEventIsSignalledOnlyWhenNoFaultConditionWasPending) {
+    std::uint64_t msis_after_first = 0, msis_after_second = 0;
+    Bench* bench = nullptr;
+    Bench b(
+        [&](TestInitiator& cpu) {
+            write32(cpu, FEADDR, static_cast<std::uint32_t>(kFaultMsi));
+            write32(cpu, FEDATA, kFaultData);
+            write32(cpu, FECTL, 0);
+            write64(cpu, RTADDR, kRootTable);
+            command(cpu, kSrtp, kSrtp, kSrtp);
+            command(cpu, kTe, kTe, kTe);
+            wait_until(2000);
+            msis_after_first = bench->vtd->stats().find_counter("msis_sent")->value;
+            wait_until(4000);
+            msis_after_second = bench->vtd->stats().find_counter("msis_sent")->value;
+        },
+        [&](TestInitiator& device) {
+            wait_until(1000);
+            dma_read(device, 0x1000, 4, requester(0, 3, 0));  // PPF 0 -> 1: an event
+            wait_until(3000);
+            dma_read(device, 0x2000, 4, requester(0, 3, 0));  // PPF still set: no new event
+        });
+    bench = &b;
+    sc_core::sc_start();
+    EXPECT_EQ(msis_after_first, 1u);
+    EXPECT_EQ(msis_after_second, 1u);
+    EXPECT_EQ(b.vtd->stats().find_counter("faults_recorded")->value, 2u);
+}
+
 TEST_F(VtdControlTest, ResetReturnsToThePowerOnStateWithoutReelaboration) {
     std::uint32_t gsts_before = 0, gsts_after = 1, fectl_after = 0;
     std::uint64_t rtaddr_after = 1;
