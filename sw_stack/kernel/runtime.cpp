@@ -25,6 +25,8 @@ Runtime::Runtime(Machine& machine, const RuntimeParams& params)
     for (unsigned cpu = 0; cpu < params_.cpus; ++cpu)
         store_buffers_.push_back(
             std::make_unique<StoreBuffer>(params_.ordering, params_.seed ^ (0x5bd1e995ull * (cpu + 1))));
+    if (params_.dma_window_size != 0)
+        dma_allocator_ = std::make_unique<CoherentAllocator>(params_.dma_window_base, params_.dma_window_size);
     the_runtime = this;
     sc_core::sc_spawn_options method;
     method.spawn_method();

@@ -14,6 +14,7 @@
 // it with Runtime::get(), as Linux code finds `current`.
 #pragma once
 
+#include "sw_stack/kernel/coherent_allocator.h"
 #include "sw_stack/kernel/lock_validator.h"
 #include "sw_stack/kernel/machine.h"
 #include "sw_stack/kernel/store_buffer.h"
@@ -52,6 +53,9 @@ struct RuntimeParams {
     sc_core::sc_time start_jitter = sc_core::SC_ZERO_TIME;
     // A detected deadlock or an all-threads-waiting hang stops the simulation (after the report).
     bool stop_on_hang = true;
+    // The RAM window dma_alloc_coherent hands out (size 0: none).
+    std::uint64_t dma_window_base = 0;
+    std::uint64_t dma_window_size = 0;
 };
 
 class Runtime;
@@ -131,6 +135,7 @@ public:
     LockValidator& lock_validator() { return validator_; }
     WaitGraph& wait_graph() { return waits_; }
     StoreBuffer& store_buffer(unsigned cpu) { return *store_buffers_.at(cpu); }
+    CoherentAllocator* coherent_allocator() { return dma_allocator_.get(); }
 
     // Reports: kept for tests and the run's report, printed to the sink, counted by kind.
     void report(RuntimeReport report);
@@ -154,6 +159,7 @@ private:
     LockValidator validator_;
     WaitGraph waits_;
     std::vector<std::unique_ptr<StoreBuffer>> store_buffers_;
+    std::unique_ptr<CoherentAllocator> dma_allocator_;
     std::vector<std::unique_ptr<Thread>> threads_;
     std::map<const sc_core::sc_object*, Thread*> by_process_;
     unsigned next_cpu_ = 0;
