@@ -6,6 +6,7 @@
 // doorbell), hard and threaded interrupt handlers, warnings, interleaving points, delayed work, and
 // reproducibility from a seed.
 #include "sc_test.h"
+#include "sw_stack/kernel/delay.h"
 #include "sw_stack/kernel/dma_memory.h"
 #include "sw_stack/kernel/interleave.h"
 #include "sw_stack/kernel/io.h"
@@ -413,6 +414,25 @@ TEST_F(KernelServicesTest, DmaCoherentMemoryIsAlignedReusedAndVisibleAfterABarri
     EXPECT_EQ(bench.runtime->report_count("bad_dma_free"), 1u);
     EXPECT_EQ(seen_before_barrier, 0u);     // still in the store buffer
     EXPECT_EQ(seen_after_barrier, 0x88u);   // visible to the hardware
+}
+
+TEST_F(KernelServicesTest, DelaysAdvanceTimeAndMsleepChecksForAtomicContext) {
+    Bench bench;
+    kernel::SpinLock spin("delay_spin");
+    std::uint64_t after_delays = 0;
+    bench.runtime->spawn("sleeper", [&] {
+        kernel::ndelay(5);
+        kernel::udelay(2);
+        kernel::mdelay(1);
+        after_delays = kernel::ktime_get_ns();
+        spin.lock();
+        kernel::udelay(1);   // busy-waiting under a spinlock is allowed
+        kernel::msleep(1);   // sleeping is not
+        spin.unlock();
+    });
+    sc_core::sc_start();
+    EXPECT_EQ(after_delays, 5u + 2'000u + 1'000'000u);
+    EXPECT_EQ(bench.runtime->report_count("sleep_in_atomic"), 1u) << bench.reports.str();
 }
 
 // ---- reproducibility: one process per run (SystemC elaborates once per process) -------------------
