@@ -34,6 +34,45 @@ SchemaNode simulation_schema() {
                    });
 }
 
+SchemaNode software_schema() {
+    SchemaNode window = size_key("dma_window_base", 0, 0, kAddressMax,
+                                 "start of the RAM window dma_alloc_coherent hands out; none gives software no DMA "
+                                 "memory",
+                                 "none by default: a study chooses where software's queues and tables live");
+    window.nullable = true;
+    window.default_value = nullptr;
+    return map_key(
+        "software", "the CPU that runs the co-simulated software and its kernel runtime",
+        {
+            boolean_key("enabled", false, "build the CPU and the kernel runtime",
+                        "off: traffic studies need no software, and without it the platform is unchanged"),
+            integer_key("cpus", 4, 1, 64, "simulated CPUs (smp_processor_id, per-CPU store buffers)",
+                        "a small SMP system: enough for races between probe, work and interrupt threads"),
+            choice_key("ordering", "program_order", {"program_order", "checking"},
+                       "memory model: buffered stores released in program order at each release point, or held to "
+                       "the last legal point and released in a seeded order (checking)"),
+            number_key("mmio_cost_ns", 20, 0, kNsMax, "CPU-side cost of an uncached register access, on top of the bus (ns)",
+                       "an assumption: ~40 cycles of a 2 GHz core for the uncached path"),
+            number_key("memory_cost_ns", 5, 0, kNsMax, "CPU-side cost of a memory access, on top of the bus (ns)",
+                       "an assumption: an L2 hit at 2 GHz"),
+            number_key("release_per_line_ns", 10, 0, kNsMax,
+                       "cost of making one cache line of buffered stores visible at a release point (ns)",
+                       "an assumption of a few tens of cycles for a write to reach the point of coherence"),
+            number_key("watchdog_ns", 1e9, 1, kNsMax, "a thread blocked this long on a runtime primitive is reported (ns)",
+                       "1 s of simulated time, the regression scenarios' deadlock oracle"),
+            number_key("mmio_jitter_ns", 0, 0, kNsMax,
+                       "perturbation: each MMIO access costs up to this much more, drawn from the seed (ns); 0 is off",
+                       "off, so that runs are exact unless an exploration asks for other interleavings"),
+            number_key("start_jitter_ns", 0, 0, kNsMax,
+                       "perturbation: each software thread starts up to this much later, drawn from the seed (ns)",
+                       "off, as mmio_jitter_ns"),
+            window,
+            size_key("dma_window_size", 0x100'0000, 0x1000, kAddressMax, "bytes of the DMA window",
+                     "16 MiB: room for every queue and table a few IOMMUs need"),
+            string_key("command_line", "", "the kernel command line software sees (iommu.passthrough=, iommu.strict=, ...)"),
+        });
+}
+
 SchemaNode bus_schema() {
     return map_key("bus", "the system interconnect that every master and target hangs off",
                    {
@@ -436,6 +475,7 @@ SchemaNode build_platform_schema() {
                                   smmuv3_schema(),
                                   vtd_schema(),
                                   master_schema(),
+                                  software_schema(),
                               });
     return root;
 }

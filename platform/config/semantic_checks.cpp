@@ -206,6 +206,19 @@ std::vector<std::string> reference_targets(const ordered_json& config, const std
     return {};
 }
 
+namespace {
+
+// The software's DMA window lies inside one memory (the allocator hands out RAM).
+void check_software(LoadResult& result) {
+    const ordered_json& software = result.config.effective["software"];
+    if (!software["enabled"] || software["dma_window_base"].is_null()) return;
+    if (!inside_one_memory(result.config.effective, software["dma_window_base"], software["dma_window_size"]))
+        result.errors.push_back({result.config.location_of("software.dma_window_base"),
+                                 "the DMA window (dma_window_base, dma_window_size) does not lie inside one memory"});
+}
+
+}  // namespace
+
 void check_semantics(LoadResult& result) {
     check_address_map(result);
     check_iommu_names(result);
@@ -217,6 +230,7 @@ void check_semantics(LoadResult& result) {
     ordered_json& masters = result.config.effective["masters"];
     for (auto it = masters.begin(); it != masters.end(); ++it) settle_master_requester(result, it.key(), it.value());
     for (const auto& [name, master] : masters.items()) check_master(result, name, master);
+    check_software(result);
 }
 
 void check_references(LoadResult& result, const std::vector<PendingReference>& references) {

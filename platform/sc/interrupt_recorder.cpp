@@ -13,12 +13,14 @@ InterruptRecorder::InterruptRecorder(sc_core::sc_module_name name)
 void InterruptRecorder::set_line(unsigned line, bool level) {
     ++line_changes_;
     IVP_LOG(LogCategory::sw, name(), "line " << line << (level ? " high" : " low"));
+    if (forward_) forward_->set_line(line, level);
 }
 
 void InterruptRecorder::raise_vector(std::uint32_t vector) {
     ++vectors_;
     ++per_vector_[vector];
     IVP_LOG(LogCategory::sw, name(), "vector " << vector);
+    if (forward_) forward_->raise_vector(vector);
 }
 
 std::uint64_t InterruptRecorder::vectors_received(std::uint32_t vector) const {

@@ -1,5 +1,6 @@
-// The CPU side of the interrupt controller until the co-simulated software stack exists: it counts
-// the wired-line changes and MSI vectors that reach the CPU, so runs and scripts can see them.
+// The CPU side of the interrupt controller: it counts the wired-line changes and MSI vectors that
+// reach the CPU, so runs and scripts can see them, and passes them on to the CPU that runs the
+// software when the platform has one.
 #pragma once
 
 #include "models/common/stats.h"
@@ -15,6 +16,9 @@ class InterruptRecorder : public sc_core::sc_module, public InterruptSinkIf, pub
 public:
     explicit InterruptRecorder(sc_core::sc_module_name name);
 
+    // Where interrupts go after being counted (the software's CPU), if anywhere.
+    void forward_to(InterruptSinkIf& cpu) { forward_ = &cpu; }
+
     void set_line(unsigned line, bool level) override;
     void raise_vector(std::uint32_t vector) override;
 
@@ -26,6 +30,7 @@ private:
     Counter& vectors_;
     Counter& line_changes_;
     std::map<std::uint32_t, std::uint64_t> per_vector_;
+    InterruptSinkIf* forward_ = nullptr;
 };
 
 }  // namespace iommu_vp::platform

@@ -152,6 +152,26 @@ MasterConfig make_master(const LoadedConfig& config, const std::string& name, co
     return master;
 }
 
+SoftwareConfig make_software(const ordered_json& s, std::uint64_t seed) {
+    SoftwareConfig software;
+    software.cpu.mmio_cost = nanoseconds(s["mmio_cost_ns"]);
+    software.cpu.memory_cost = nanoseconds(s["memory_cost_ns"]);
+    kernel::RuntimeParams& r = software.runtime;
+    r.cpus = s["cpus"];
+    r.seed = stream_seed(seed, "software");
+    r.ordering = s["ordering"] == "checking" ? kernel::OrderingMode::checking : kernel::OrderingMode::program_order;
+    r.release_per_line = nanoseconds(s["release_per_line_ns"]);
+    r.watchdog = nanoseconds(s["watchdog_ns"]);
+    r.mmio_jitter = nanoseconds(s["mmio_jitter_ns"]);
+    r.start_jitter = nanoseconds(s["start_jitter_ns"]);
+    if (!s["dma_window_base"].is_null()) {
+        r.dma_window_base = s["dma_window_base"];
+        r.dma_window_size = s["dma_window_size"];
+    }
+    r.command_line = s["command_line"];
+    return software;
+}
+
 }  // namespace
 
 PlatformConfig make_platform_config(const LoadedConfig& config, std::uint64_t seed) {
@@ -175,6 +195,7 @@ PlatformConfig make_platform_config(const LoadedConfig& config, std::uint64_t se
     const sc_core::sc_time jitter = nanoseconds(cfg["simulation"]["timing_jitter_ns"]);
     for (const auto& [name, m] : cfg["masters"].items())
         platform.masters.push_back(make_master(config, name, m, seed, jitter));
+    if (cfg["software"]["enabled"]) platform.software = make_software(cfg["software"], seed);
     return platform;
 }
 

@@ -9,6 +9,8 @@
 #include "models/smmuv3/smmuv3.h"
 #include "models/vtd/vtd.h"
 #include "platform/config/config_loader.h"
+#include "platform/cpu/cpu.h"
+#include "sw_stack/kernel/runtime.h"
 #include "platform/tables/built_tables.h"
 
 #include <optional>
@@ -56,6 +58,12 @@ struct InterruptConfig {
     InterruptControllerParams params;
 };
 
+// The CPU and the kernel runtime of the co-simulated software (the `software` section, when enabled).
+struct SoftwareConfig {
+    CpuParams cpu;
+    kernel::RuntimeParams runtime;  // with the command line and the DMA window
+};
+
 struct PlatformConfig {
     sc_core::sc_time quantum;
     sc_core::sc_time max_time;    // SC_ZERO_TIME: until the traffic ends
@@ -67,6 +75,7 @@ struct PlatformConfig {
     std::vector<Smmuv3Config> smmus;
     std::vector<VtdConfig> vtds;
     std::vector<MasterConfig> masters;
+    std::optional<SoftwareConfig> software;
 };
 
 // `config` must have passed validation; `seed` is the run's seed (the --seed option or the file's).

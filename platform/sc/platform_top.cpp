@@ -2,6 +2,7 @@
 
 #include "models/smmuv3/registers.h"
 #include "models/vtd/registers.h"
+#include "sw_stack/kernel/irq.h"
 
 namespace iommu_vp::platform {
 
@@ -40,6 +41,15 @@ Platform::Platform(sc_core::sc_module_name name, const PlatformConfig& config)
             idle_initiators_.back()->bind(*iommu.upstream[0]);
         }
     script_socket.bind(bus_->upstream[masters_on_bus() + iommus_.size()]);
+    if (config_.software) build_software(masters_on_bus() + iommus_.size() + 1);
+}
+
+void Platform::build_software(std::size_t bus_port) {
+    cpu_ = std::make_unique<Cpu>("cpu0", config_.software->cpu);
+    cpu_->bus.bind(bus_->upstream[bus_port]);
+    runtime_ = std::make_unique<kernel::Runtime>(*cpu_, config_.software->runtime);
+    cpu_->set_interrupt_receiver(kernel::interrupt_receiver());
+    cpu_interrupts_->forward_to(*cpu_);
 }
 
 template <typename Iommu>
@@ -107,7 +117,7 @@ std::vector<Platform::IommuWindow> Platform::iommu_windows() const {
 RouterParams Platform::router_params() const {
     const std::vector<IommuWindow> iommus = iommu_windows();
     RouterParams params;
-    params.initiator_ports = static_cast<unsigned>(masters_on_bus() + iommus.size() + 1);
+    params.initiator_ports = static_cast<unsigned>(masters_on_bus() + iommus.size() + 1 + (config_.software ? 1 : 0));
     params.target_ports = static_cast<unsigned>(config_.memories.size() + 1 + iommus.size());
     params.hop_latency = config_.hop_latency;
     for (std::size_t i = 0; i < config_.memories.size(); ++i) {
@@ -149,6 +159,7 @@ std::vector<const StatsSource*> Platform::stats_sources() const {
     for (const auto& m : memories_) sources.push_back(m.get());
     sources.push_back(interrupts_.get());
     sources.push_back(cpu_interrupts_.get());
+    if (cpu_) sources.push_back(cpu_.get());
     for (const auto& s : smmus_) sources.push_back(s.get());
     for (const auto& v : vtds_) sources.push_back(v.get());
     for (const auto& m : masters_) sources.push_back(m.get());

@@ -2,10 +2,14 @@
 //
 //   masters --\                      /-- memories
 //   script ----+-- bus (Router) ----+--- interrupt controller doorbell -- InterruptRecorder (CPU side)
+//   CPU -------+                    |                                      -> CPU (with software)
 //   IOMMUs ----/  (one upstream port \-- IOMMU register windows (SMMUv3, VT-d)
 //     ^            each)
 //     masters whose port names an IOMMU. An SMMU's interrupt outputs drive the configured wired
 //     lines; a VT-d unit's interrupts are MSIs it writes through the bus to the doorbell.
+//
+// With `software` enabled, a CPU on the bus runs the kernel runtime; interrupts reach it through
+// the recorder.
 //
 // Masters are built held at start: the run releases them after the pre-script, so that tables a
 // pre-script leaves in memory are in place before any traffic.
@@ -37,6 +41,9 @@ public:
     const std::vector<std::unique_ptr<Smmuv3>>& smmus() const { return smmus_; }
     const std::vector<std::unique_ptr<Vtd>>& vtds() const { return vtds_; }
     InterruptRecorder& cpu_interrupts() { return *cpu_interrupts_; }
+    // The software's CPU and kernel runtime (null unless the configuration enables software).
+    Cpu* cpu() { return cpu_.get(); }
+    kernel::Runtime* runtime() { return runtime_.get(); }
 
     void release_masters();
     bool masters_done() const;
@@ -70,6 +77,7 @@ private:
     void build_iommus();
     void bind_behind_iommu(TrafficMaster& master, const std::string& iommu_name);
     void wire_interrupt_lines();
+    void build_software(std::size_t bus_port);
     std::size_t masters_on_bus() const;
 
     PlatformConfig config_;
@@ -77,6 +85,8 @@ private:
     std::vector<std::unique_ptr<SparseMemory>> memories_;
     std::unique_ptr<InterruptController> interrupts_;
     std::unique_ptr<InterruptRecorder> cpu_interrupts_;
+    std::unique_ptr<Cpu> cpu_;
+    std::unique_ptr<kernel::Runtime> runtime_;
     std::vector<std::unique_ptr<Smmuv3>> smmus_;
     std::vector<std::unique_ptr<Vtd>> vtds_;
     std::vector<IommuPorts> iommus_;

@@ -7,9 +7,12 @@ namespace {
 
 InterleavingListener* listener = nullptr;
 
-void notify_listener(const std::string& point) {
-    Runtime& runtime = Runtime::get();
-    if (Thread* thread = runtime.current()) listener->reached(*thread, point);
+void notify_listener(const char* prefix, const std::string* suffix) {
+    Thread* thread = Runtime::get().current();
+    if (!thread) return;
+    thread->at_point = prefix;
+    if (suffix) thread->at_point += *suffix;
+    listener->reached(*thread, thread->at_point);
 }
 
 }  // namespace
@@ -18,11 +21,11 @@ void set_interleaving_listener(InterleavingListener* l) { listener = l; }
 bool interleaving_listened() { return listener != nullptr; }
 
 void interleaving_point(const char* name) {
-    if (listener) notify_listener(name);
+    if (listener) notify_listener(name, nullptr);
 }
 
 void interleaving_point(const char* prefix, const std::string& suffix) {
-    if (listener) notify_listener(prefix + suffix);
+    if (listener) notify_listener(prefix, &suffix);
 }
 
 }  // namespace iommu_vp::kernel

@@ -28,6 +28,10 @@ Runtime::Runtime(Machine& machine, const RuntimeParams& params)
     if (params_.dma_window_size != 0)
         dma_allocator_ = std::make_unique<CoherentAllocator>(params_.dma_window_base, params_.dma_window_size);
     the_runtime = this;
+    std::vector<std::string> errors;
+    command_line_ = CommandLine::parse(params_.command_line, &errors);
+    for (const std::string& error : errors)
+        report({"command_line", "malformed kernel command line", error, sc_core::SC_ZERO_TIME});
     sc_core::sc_spawn_options method;
     method.spawn_method();
     method.dont_initialize();
@@ -81,8 +85,7 @@ void Runtime::run_thread(Thread& thread) {
 }
 
 void Runtime::join(Thread& thread) {
-    while (!thread.finished()) wait_on(WaitTarget{WaitTarget::other, &thread, "exit of thread " + thread.name()},
-                                       thread.finished_event_);
+    while (!thread.finished()) wait_on(WaitTarget::other, &thread, thread.name(), thread.finished_event_);
 }
 
 Thread* Runtime::current() {
@@ -104,24 +107,30 @@ void Runtime::might_sleep(const char* file, unsigned line) {
     collect_validator_reports();
 }
 
-void Runtime::wait_on(const WaitTarget& target, sc_core::sc_event& wake, bool spinning, const char* file,
-                      unsigned line) {
+void Runtime::wait_on(WaitTarget::Kind kind, const void* object, const std::string& name, sc_core::sc_event& wake,
+                      bool spinning, const char* file, unsigned line) {
     Thread& thread = self();
     if (!spinning) might_sleep(file, line);
-    waits_.set_waiting(thread.id(), target);
-    if (const auto cycle = waits_.cycle_from(thread.id())) {
-        report({"deadlock", "deadlock: a wait-for cycle among threads",
-                "deadlock detected when thread \"" + thread.name() + "\" started waiting at " +
-                    site_text(file, line) + ":\n" + waits_.describe(*cycle),
-                sc_core::sc_time_stamp()});
-        if (params_.stop_on_hang) sc_core::sc_stop();
-    }
-    waiting_since_[thread.id()] = Waiting{sc_core::sc_time_stamp(), target.name + " (at " + site_text(file, line) + ")"};
-    arm_watchdog();
-    all_waiting_check_.notify(sc_core::SC_ZERO_TIME);
+    enter_wait(thread, WaitTarget{kind, object, name}, file, line);
+    // Nothing allocated lives on this stack while the thread waits (it may never wake).
     sc_core::wait(wake);
     waiting_since_.erase(thread.id());
     waits_.clear_waiting(thread.id());
+}
+
+void Runtime::enter_wait(Thread& thread, const WaitTarget& target, const char* file, unsigned line) {
+    waits_.set_waiting(thread.id(), target);
+    if (const auto cycle = waits_.cycle_from(thread.id())) {
+        report({"deadlock", "deadlock: a wait-for cycle among threads",
+                "deadlock detected when thread \"" + thread.name() + "\" started waiting at " + site_text(file, line) +
+                    ":\n" + waits_.describe(*cycle),
+                sc_core::sc_time_stamp()});
+        if (params_.stop_on_hang) sc_core::sc_stop();
+    }
+    waiting_since_[thread.id()] =
+        Waiting{sc_core::sc_time_stamp(), target.name + " (at " + site_text(file, line) + ")"};
+    arm_watchdog();
+    all_waiting_check_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void Runtime::arm_watchdog() {

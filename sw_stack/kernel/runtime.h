@@ -15,6 +15,7 @@
 #pragma once
 
 #include "sw_stack/kernel/coherent_allocator.h"
+#include "sw_stack/kernel/command_line.h"
 #include "sw_stack/kernel/lock_validator.h"
 #include "sw_stack/kernel/machine.h"
 #include "sw_stack/kernel/store_buffer.h"
@@ -53,6 +54,8 @@ struct RuntimeParams {
     sc_core::sc_time start_jitter = sc_core::SC_ZERO_TIME;
     // A detected deadlock or an all-threads-waiting hang stops the simulation (after the report).
     bool stop_on_hang = true;
+    // The kernel command line software reads (command_line()).
+    std::string command_line;
     // The RAM window dma_alloc_coherent hands out (size 0: none).
     std::uint64_t dma_window_base = 0;
     std::uint64_t dma_window_size = 0;
@@ -77,6 +80,9 @@ public:
     int irqs_disabled = 0;
     bool hardirq = false;
     bool in_atomic() const { return preempt_count > 0 || irqs_disabled > 0 || hardirq; }
+    // The interleaving point the thread is passing (kept here, not on its stack, while a scenario
+    // holds it there).
+    std::string at_point;
 
 private:
     friend class Runtime;
@@ -121,12 +127,14 @@ public:
     // The running software thread; a BUG when called from elsewhere.
     Thread& self();
 
-    // Blocks the running thread until `wake` is notified, as a runtime primitive waiting on `target`:
-    // checks that the thread may sleep (unless `spinning`), enters the wait-for graph, reports a
-    // wait-for cycle at once and an all-threads-waiting hang when nothing else can run, and reports a
-    // wait longer than the watchdog. Returns when `wake` fires; callers re-check their condition.
-    void wait_on(const WaitTarget& target, sc_core::sc_event& wake, bool spinning = false,
-                 const char* file = __builtin_FILE(), unsigned line = __builtin_LINE());
+    // Blocks the running thread until `wake` is notified, as a runtime primitive waiting on `object`
+    // (of `kind`, called `name`): checks that the thread may sleep (unless `spinning`), enters the
+    // wait-for graph, reports a wait-for cycle at once and an all-threads-waiting hang when nothing
+    // else can run, and reports a wait longer than the watchdog. Returns when `wake` fires; callers
+    // re-check their condition. `name` must outlive the wait (a member of the primitive): a thread
+    // that never wakes keeps its stack, so nothing the wait allocates may live on it.
+    void wait_on(WaitTarget::Kind kind, const void* object, const std::string& name, sc_core::sc_event& wake,
+                 bool spinning = false, const char* file = __builtin_FILE(), unsigned line = __builtin_LINE());
     // Lets simulated time pass for the running thread (msleep, udelay, a modelled cost).
     void delay(const sc_core::sc_time& duration);
     // A sleep check (might_sleep): reports when the running thread is in atomic context.
@@ -136,6 +144,8 @@ public:
     WaitGraph& wait_graph() { return waits_; }
     StoreBuffer& store_buffer(unsigned cpu) { return *store_buffers_.at(cpu); }
     CoherentAllocator* coherent_allocator() { return dma_allocator_.get(); }
+    // The parsed command line (malformed parameters were reported at construction).
+    const CommandLine& command_line() const { return command_line_; }
 
     // Reports: kept for tests and the run's report, printed to the sink, counted by kind.
     void report(RuntimeReport report);
@@ -152,6 +162,7 @@ private:
     void run_thread(Thread& thread);
     void check_all_waiting();
     void check_watchdog();
+    void enter_wait(Thread& thread, const WaitTarget& target, const char* file, unsigned line);
     void arm_watchdog();
 
     Machine& machine_;
@@ -160,6 +171,7 @@ private:
     WaitGraph waits_;
     std::vector<std::unique_ptr<StoreBuffer>> store_buffers_;
     std::unique_ptr<CoherentAllocator> dma_allocator_;
+    CommandLine command_line_;
     std::vector<std::unique_ptr<Thread>> threads_;
     std::map<const sc_core::sc_object*, Thread*> by_process_;
     unsigned next_cpu_ = 0;

@@ -38,7 +38,7 @@ void LockBase::note_released(Thread& thread, bool read) {
 }
 
 void LockBase::wait_until_released(bool spinning, const char* file, unsigned line) {
-    Runtime::get().wait_on(WaitTarget{WaitTarget::lock, this, class_name_}, released_, spinning, file, line);
+    Runtime::get().wait_on(WaitTarget::lock, this, class_name_, released_, spinning, file, line);
 }
 
 // ---- Mutex --------------------------------------------------------------------------------------
@@ -48,10 +48,9 @@ void Mutex::lock(const char* file, unsigned line) {
     Thread& thread = rt.self();
     interleaving_point("lock.acquire:", class_name_);
     rt.might_sleep(file, line);
-    const std::string site = site_text(file, line);
-    check_acquire(thread, site, false, false);
+    check_acquire(thread, site_text(file, line), false, false);
     while (owner_) wait_until_released(false, file, line);
-    note_acquired(thread, site, false);
+    note_acquired(thread, site_text(file, line), false);
 }
 
 bool Mutex::trylock(const char* file, unsigned line) {
@@ -77,10 +76,9 @@ void SpinLock::acquire(bool irqsave, const char* file, unsigned line) {
     // Preemption (and with irqsave, interrupts) is disabled before spinning, as spin_lock does.
     ++thread.preempt_count;
     if (irqsave) ++thread.irqs_disabled;
-    const std::string site = site_text(file, line);
-    check_acquire(thread, site, false, false);
+    check_acquire(thread, site_text(file, line), false, false);
     while (owner_) wait_until_released(true, file, line);
-    note_acquired(thread, site, false);
+    note_acquired(thread, site_text(file, line), false);
 }
 
 void SpinLock::release(bool irqsave) {
@@ -115,11 +113,10 @@ void RwSemaphore::down_read(const char* file, unsigned line) {
     Thread& thread = rt.self();
     interleaving_point("lock.acquire:", class_name_);
     rt.might_sleep(file, line);
-    const std::string site = site_text(file, line);
-    check_acquire(thread, site, true, false);
+    check_acquire(thread, site_text(file, line), true, false);
     while (owner_) wait_until_released(false, file, line);
     ++readers_;
-    note_acquired(thread, site, true);
+    note_acquired(thread, site_text(file, line), true);
 }
 
 void RwSemaphore::up_read() {
@@ -135,10 +132,9 @@ void RwSemaphore::down_write(const char* file, unsigned line) {
     Thread& thread = rt.self();
     interleaving_point("lock.acquire:", class_name_);
     rt.might_sleep(file, line);
-    const std::string site = site_text(file, line);
-    check_acquire(thread, site, false, false);
+    check_acquire(thread, site_text(file, line), false, false);
     while (owner_ || readers_ > 0) wait_until_released(false, file, line);
-    note_acquired(thread, site, false);
+    note_acquired(thread, site_text(file, line), false);
 }
 
 void RwSemaphore::up_write() {
@@ -183,7 +179,7 @@ void Completion::expect_completer(const Thread& thread) {
 
 void Completion::wait(const char* file, unsigned line) {
     Runtime& rt = Runtime::get();
-    while (done_ == 0) rt.wait_on(WaitTarget{WaitTarget::completion, this, name_}, completed_, false, file, line);
+    while (done_ == 0) rt.wait_on(WaitTarget::completion, this, name_, completed_, false, file, line);
     if (done_ != kAll) --done_;
 }
 
@@ -202,7 +198,7 @@ bool Completion::wait_timeout(const sc_core::sc_time& timeout, const char* file,
 }
 
 void WaitQueue::sleep(const char* file, unsigned line) {
-    Runtime::get().wait_on(WaitTarget{WaitTarget::other, this, name_}, woken_, false, file, line);
+    Runtime::get().wait_on(WaitTarget::other, this, name_, woken_, false, file, line);
 }
 
 }  // namespace iommu_vp::kernel

@@ -71,7 +71,7 @@ void Workqueue::flush(const char* file, unsigned line) {
     Runtime& rt = Runtime::get();
     const std::uint64_t target = queued_count_;
     while (done_count_ < target)
-        rt.wait_on(WaitTarget{WaitTarget::other, this, "flush of workqueue " + name_}, item_done_, false, file, line);
+        rt.wait_on(WaitTarget::other, this, name_, item_done_, false, file, line);
 }
 
 bool queue_work(Workqueue& queue, Work& work) { return queue.queue(work); }
@@ -83,7 +83,7 @@ bool flush_work(Work& work, const char* file, unsigned line) {
     rt.collect_validator_reports();
     const bool busy = work.pending() || work.running();
     while (work.pending() || work.running())
-        rt.wait_on(WaitTarget{WaitTarget::work, &work, "work " + work.name()}, work.idle_, false, file, line);
+        rt.wait_on(WaitTarget::work, &work, work.name(), work.idle_, false, file, line);
     return busy;
 }
 
