@@ -135,6 +135,9 @@ public:
     // that never wakes keeps its stack, so nothing the wait allocates may live on it.
     void wait_on(WaitTarget::Kind kind, const void* object, const std::string& name, sc_core::sc_event& wake,
                  bool spinning = false, const char* file = __builtin_FILE(), unsigned line = __builtin_LINE());
+    // Stops the running thread for good (after a BUG): it waits on an event nobody notifies, owned
+    // by the runtime so that nothing allocated stays on the thread's stack.
+    void park_forever() { sc_core::wait(never_); }
     // Lets simulated time pass for the running thread (msleep, udelay, a modelled cost).
     void delay(const sc_core::sc_time& duration);
     // A sleep check (might_sleep): reports when the running thread is in atomic context.
@@ -189,6 +192,7 @@ private:
     };
     std::map<ThreadId, Waiting> waiting_since_;
     sc_core::sc_event watchdog_;
+    sc_core::sc_event never_;
 };
 
 }  // namespace iommu_vp::kernel

@@ -33,10 +33,7 @@ void bug_on(bool condition, const char* name, const std::string& context, const 
     Runtime& rt = Runtime::get();
     rt.report({"bug", std::string("BUG ") + name, describe("BUG", name, context, file, line), sc_core::sc_time_stamp()});
     sc_core::sc_stop();
-    if (rt.current()) {
-        sc_core::sc_event never;
-        sc_core::wait(never);  // the thread never continues past a BUG
-    }
+    if (rt.current()) rt.park_forever();  // the thread never continues past a BUG
 }
 
 const std::map<std::string, std::uint64_t>& warning_counts() { return counts(); }
