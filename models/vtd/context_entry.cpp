@@ -1,16 +1,11 @@
-#include "models/common/field_text.h"
 #include "models/vtd/context_entry.h"
 
+#include "models/common/field_text.h"
+
+#include <cstdio>
 
 namespace iommu_vp::vtd {
 namespace {
-
-// Address bits at or above the host address width are reserved in every table pointer.
-std::uint64_t above_host_width(const Features& f) { return ~low_mask(f.host_address_bits); }
-
-bool any(std::uint64_t word, std::uint64_t mask) { return (word & mask) != 0; }
-
-
 
 void append_width(std::string& text, unsigned aw, unsigned input_bits) {
     char buffer[48];
@@ -38,11 +33,11 @@ ContextEntry context_fields(const ContextWords& w) {
 
 const char* context_reserved(const ContextWords& w, const Features& f) {
     using namespace context_entry;
-    if (any(w[0], kReserved0.mask())) return "context entry: reserved bits [11:4] set";
-    if (any(w[0], kSecondLevelPointer.mask() & above_host_width(f)))
+    if (any_set(w[0], kReserved0.mask())) return "context entry: reserved bits [11:4] set";
+    if (any_set(w[0], kSecondLevelPointer.mask() & above_host_width(f)))
         return "context entry: SLPTPTR above the host address width";
-    if (any(w[1], kReserved1Low.mask() | kReserved1High.mask())) return "context entry: reserved bits [71] or [127:88] set";
-    if (any(w[1], unused_domain_id_bits(f, context_entry::kDomainId))) return "context entry: DID bits above CAP.ND's width set";
+    if (any_set(w[1], kReserved1Low.mask() | kReserved1High.mask())) return "context entry: reserved bits [71] or [127:88] set";
+    if (any_set(w[1], unused_domain_id_bits(f, context_entry::kDomainId))) return "context entry: DID bits above CAP.ND's width set";
     return nullptr;
 }
 
@@ -81,10 +76,10 @@ ScalableContextEntry sm_context_fields(const ScalableContextWords& w, const Feat
 
 const char* sm_context_reserved(const ScalableContextWords& w, const Features& f) {
     using namespace sm_context_entry;
-    if (any(w[0], kReserved0.mask())) return "scalable-mode context entry: reserved bits [8:5] set";
-    if (any(w[0], kPasidDirectoryPointer.mask() & above_host_width(f)))
+    if (any_set(w[0], kReserved0.mask())) return "scalable-mode context entry: reserved bits [8:5] set";
+    if (any_set(w[0], kPasidDirectoryPointer.mask() & above_host_width(f)))
         return "scalable-mode context entry: PASIDDIRPTR above the host address width";
-    if (any(w[1], kReserved1.mask())) return "scalable-mode context entry: reserved bits [127:85] set";
+    if (any_set(w[1], kReserved1.mask())) return "scalable-mode context entry: reserved bits [127:85] set";
     if (w[2] != 0 || w[3] != 0) return "scalable-mode context entry: reserved bits [255:128] set";
     // Enables of features the unit does not report are Reserved(0).
     if (kDeviceTlbEnable.is_set_in(w[0]) && !f.device_tlb)
@@ -102,8 +97,8 @@ Decoded<RootEntry> decode_root_entry(const RootWords& words, const Features& fea
     e.present = root_entry::kPresent.is_set_in(words[0]);
     e.context_table = words[0] & root_entry::kContextTablePointer.mask();
     if (!e.present) return refuse(FaultReason::root_not_present, "root entry not present", e);
-    if (any(words[0], root_entry::kReserved.mask())) return refuse(FaultReason::root_reserved, "root entry: reserved bits [11:1] set", e);
-    if (any(words[0], root_entry::kContextTablePointer.mask() & above_host_width(features)))
+    if (any_set(words[0], root_entry::kReserved.mask())) return refuse(FaultReason::root_reserved, "root entry: reserved bits [11:1] set", e);
+    if (any_set(words[0], root_entry::kContextTablePointer.mask() & above_host_width(features)))
         return refuse(FaultReason::root_reserved, "root entry: CTP above the host address width", e);
     if (words[1] != 0) return refuse(FaultReason::root_reserved, "root entry: reserved bits [127:64] set", e);
     return decoded(e);
@@ -118,9 +113,9 @@ Decoded<ScalableRootHalf> decode_sm_root_entry(const RootWords& words, unsigned 
     if (!e.present)
         return refuse(FaultReason::sm_root_not_present,
                      e.upper ? "scalable-mode root entry: UP clear" : "scalable-mode root entry: LP clear", e);
-    if (any(half, sm_root_entry::kReserved.mask()))
+    if (any_set(half, sm_root_entry::kReserved.mask()))
         return refuse(FaultReason::sm_root_reserved, "scalable-mode root entry: reserved bits [11:1] of the half set", e);
-    if (any(half, sm_root_entry::kContextTablePointer.mask() & above_host_width(features)))
+    if (any_set(half, sm_root_entry::kContextTablePointer.mask() & above_host_width(features)))
         return refuse(FaultReason::sm_root_reserved, "scalable-mode root entry: CTP above the host address width", e);
     return decoded(e);
 }

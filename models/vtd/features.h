@@ -76,6 +76,11 @@ struct Features {
     std::uint64_t fault_records_offset() const { return std::uint64_t{fault_record_offset} * 16; }
 };
 
+// Address bits at or above the host address width: reserved in every table pointer of an entry.
+constexpr std::uint64_t above_host_width(const Features& f) { return ~low_mask(f.host_address_bits); }
+// Whether any bit of `mask` is set in an entry word.
+constexpr bool any_set(std::uint64_t word, std::uint64_t mask) { return (word & mask) != 0; }
+
 // The bits of a DID field (in its entry word) above the unit's domain-ID width: reserved.
 constexpr std::uint64_t unused_domain_id_bits(const Features& f, BitField did) {
     return did.mask() & ~(low_mask(f.domain_id_bits) << did.lsb);

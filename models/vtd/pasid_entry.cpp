@@ -1,6 +1,6 @@
-#include "models/common/field_text.h"
 #include "models/vtd/pasid_entry.h"
 
+#include "models/common/field_text.h"
 
 namespace iommu_vp::vtd {
 namespace {
@@ -14,18 +14,12 @@ constexpr unsigned kPageOffsetBits = 12;
 constexpr unsigned kBitsPerLevel = 9;
 constexpr unsigned kFirstWordOfReservedTail = 3;  // words 3..7 are reserved
 
-std::uint64_t above_host_width(const Features& f) { return ~low_mask(f.host_address_bits); }
-
-bool any(std::uint64_t word, std::uint64_t mask) { return (word & mask) != 0; }
-
 // The memory-type fields, reserved because the model never reports ECAP.MTS.
 std::uint64_t memory_type_fields() {
     using namespace pasid_entry;
     return kCacheDisable.mask() | kExtendedMemoryTypeEnable.mask() | kExtendedMemoryType.mask() |
            kPageWriteThrough.mask() | kPageCacheDisable.mask() | kPageAttributeTable.mask();
 }
-
-
 
 void decode_second_level(const PasidEntryWords& w, PasidEntry& e) {
     using namespace pasid_entry;
@@ -82,13 +76,13 @@ PasidEntry pasid_fields(const PasidEntryWords& w) {
 // Architected reserved bits and pointer bits beyond the host address width.
 const char* layout_reserved(const PasidEntryWords& w, const Features& f) {
     using namespace pasid_entry;
-    if (any(w[0], kReserved0.mask())) return "PASID entry: reserved bits [11:10] set";
-    if (any(w[0], kSecondLevelPointer.mask() & above_host_width(f)))
+    if (any_set(w[0], kReserved0.mask())) return "PASID entry: reserved bits [11:10] set";
+    if (any_set(w[0], kSecondLevelPointer.mask() & above_host_width(f)))
         return "PASID entry: SLPTPTR above the host address width";
-    if (any(w[1], kReserved1.mask())) return "PASID entry: reserved bits [86:80] set";
-    if (any(w[1], unused_domain_id_bits(f, pasid_entry::kDomainId))) return "PASID entry: DID bits above CAP.ND's width set";
-    if (any(w[2], kReserved2.mask())) return "PASID entry: reserved bits [139:136] set";
-    if (any(w[2], kFirstLevelPointer.mask() & above_host_width(f)))
+    if (any_set(w[1], kReserved1.mask())) return "PASID entry: reserved bits [86:80] set";
+    if (any_set(w[1], unused_domain_id_bits(f, pasid_entry::kDomainId))) return "PASID entry: DID bits above CAP.ND's width set";
+    if (any_set(w[2], kReserved2.mask())) return "PASID entry: reserved bits [139:136] set";
+    if (any_set(w[2], kFirstLevelPointer.mask() & above_host_width(f)))
         return "PASID entry: FLPTPTR above the host address width";
     for (unsigned i = kFirstWordOfReservedTail; i < w.size(); ++i)
         if (w[i] != 0) return "PASID entry: reserved bits [511:192] set";
@@ -101,7 +95,7 @@ const char* feature_reserved(const PasidEntryWords& w, const PasidEntry& e, cons
     if (e.address_width != 0 && !f.second_level) return "PASID entry: AW set but ECAP.SLTS = 0 (reserved)";
     if (e.second_level_access_dirty && !f.second_level_ad) return "PASID entry: SLADE set but ECAP.SLADS = 0 (reserved)";
     if (e.page_snoop && !f.snoop_control) return "PASID entry: PGSNP set but ECAP.SC = 0 (reserved)";
-    if (any(w[1], memory_type_fields())) return "PASID entry: CD/EMTE/EMT/PWT/PCD/PAT set but ECAP.MTS = 0 (reserved)";
+    if (any_set(w[1], memory_type_fields())) return "PASID entry: CD/EMTE/EMT/PWT/PCD/PAT set but ECAP.MTS = 0 (reserved)";
     if (e.supervisor_requests && !f.supervisor_requests) return "PASID entry: SRE set but ECAP.SRS = 0 (reserved)";
     if (e.execute_requests && !f.execute_requests) return "PASID entry: ERE set but ECAP.ERS = 0 (reserved)";
     if (e.extended_accessed) return "PASID entry: EAFE set but ECAP.EAFS = 0 (reserved)";
@@ -138,9 +132,9 @@ Decoded<PasidDirectoryEntry> decode_pasid_directory_entry(const PasidDirectoryWo
     e.fault_processing_disable = kFaultProcessingDisable.is_set_in(words[0]);
     e.pasid_table = words[0] & kPasidTablePointer.mask();
     if (!e.present) return refuse(FaultReason::pasid_directory_not_present, "PASID-directory entry not present", e);
-    if (any(words[0], kReserved.mask()))
+    if (any_set(words[0], kReserved.mask()))
         return refuse(FaultReason::pasid_directory_reserved, "PASID-directory entry: reserved bits [11:2] set", e);
-    if (any(words[0], kPasidTablePointer.mask() & above_host_width(features)))
+    if (any_set(words[0], kPasidTablePointer.mask() & above_host_width(features)))
         return refuse(FaultReason::pasid_directory_reserved, "PASID-directory entry: SMPTBLPTR above the host address width", e);
     return decoded(e);
 }
