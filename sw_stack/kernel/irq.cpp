@@ -63,7 +63,7 @@ private:
 
     static void run_thread(Action& action) {
         for (;;) {
-            while (action.wakeups == 0) sc_core::wait(action.woken);
+            while (action.wakeups == 0) Runtime::get().wait_idle(action.woken);
             --action.wakeups;
             action.thread_function();
         }
@@ -72,7 +72,7 @@ private:
     void run() {
         Thread& self = Runtime::get().self();
         for (;;) {
-            while (pending_.empty()) sc_core::wait(delivered_);
+            while (pending_.empty()) Runtime::get().wait_idle(delivered_);
             const unsigned irq = pending_.front();
             pending_.pop_front();
             const auto it = actions_.find(irq);

@@ -1,5 +1,7 @@
 #include "sw_stack/kernel/runtime.h"
 
+#include "sw_stack/kernel/interleave.h"
+
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -60,8 +62,11 @@ Thread& Runtime::spawn(std::string name, std::function<void()> body, int cpu) {
     Thread& thread = *threads_.back();
     validator_.thread_started(thread.id(), thread.name());
     waits_.thread_started(thread.id(), thread.name());
+    std::string process_name = "sw_" + thread.name();  // "0000:00:02.0" is a fine thread name, not a SystemC one
+    for (char& c : process_name)
+        if (c == '.' || c == ' ' || c == '\t') c = '_';
     const sc_core::sc_process_handle handle =
-        sc_core::sc_spawn([this, &thread] { run_thread(thread); }, ("sw_" + thread.name()).c_str());
+        sc_core::sc_spawn([this, &thread] { run_thread(thread); }, process_name.c_str());
     by_process_[handle.get_process_object()] = &thread;
     return thread;
 }
@@ -116,6 +121,7 @@ void Runtime::wait_on(WaitTarget::Kind kind, const void* object, const std::stri
     sc_core::wait(wake);
     waiting_since_.erase(thread.id());
     waits_.clear_waiting(thread.id());
+    interleaving_point("wake:", name);
 }
 
 void Runtime::enter_wait(Thread& thread, const WaitTarget& target, const char* file, unsigned line) {
@@ -131,6 +137,14 @@ void Runtime::enter_wait(Thread& thread, const WaitTarget& target, const char* f
         Waiting{sc_core::sc_time_stamp(), target.name + " (at " + site_text(file, line) + ")"};
     arm_watchdog();
     all_waiting_check_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Runtime::wait_idle(sc_core::sc_event& work) {
+    const ThreadId id = self().id();
+    idle_threads_.insert(id);
+    all_waiting_check_.notify(sc_core::SC_ZERO_TIME);  // the others may all be stuck already
+    sc_core::wait(work);
+    idle_threads_.erase(id);
 }
 
 void Runtime::arm_watchdog() {
@@ -158,14 +172,14 @@ void Runtime::check_watchdog() {
 }
 
 void Runtime::check_all_waiting() {
-    // Runs a delta after a thread started waiting: if every live software thread now waits on a runtime
-    // primitive and the simulation has nothing else to do (no hardware event, no timer), no thread can
-    // ever be woken.
+    // Runs a delta after a thread started waiting: if every live software thread but the idle service
+    // threads now waits on a runtime primitive and the simulation has nothing else to do (no hardware
+    // event, no timer), no thread can ever be woken.
     // The watchdog's own timer is not activity that could wake anyone: set it aside while looking.
     watchdog_.cancel();
     const bool activity = sc_core::sc_pending_activity();
     arm_watchdog();
-    if (hang_reported_ || activity || !waits_.all_waiting()) return;
+    if (hang_reported_ || activity || !waits_.all_waiting(idle_threads_)) return;
     hang_reported_ = true;
     report({"hang", "every thread waits and nothing can wake them",
             "no software thread can make progress and no hardware activity is pending:\n" + waits_.describe_all(),

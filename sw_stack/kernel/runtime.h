@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -135,6 +136,10 @@ public:
     // that never wakes keeps its stack, so nothing the wait allocates may live on it.
     void wait_on(WaitTarget::Kind kind, const void* object, const std::string& name, sc_core::sc_event& wake,
                  bool spinning = false, const char* file = __builtin_FILE(), unsigned line = __builtin_LINE());
+    // An idle service thread (a work-queue worker, the timer thread, an interrupt thread) waits for
+    // work: it is not waiting on anything a hang could involve, and while it idles it does not count
+    // as a thread that could still make progress.
+    void wait_idle(sc_core::sc_event& work);
     // Stops the running thread for good (after a BUG): it waits on an event nobody notifies, owned
     // by the runtime so that nothing allocated stays on the thread's stack.
     void park_forever() { sc_core::wait(never_); }
@@ -191,6 +196,7 @@ private:
         bool reported = false;
     };
     std::map<ThreadId, Waiting> waiting_since_;
+    std::set<ThreadId> idle_threads_;
     sc_core::sc_event watchdog_;
     sc_core::sc_event never_;
 };

@@ -4,7 +4,8 @@
 // Every lock has a class name (all group mutexes share "group->mutex"; the validator orders classes,
 // and tracks instances for recursion and ownership) and records where it was taken (the caller's
 // file and line, filled in by default arguments). Acquiring and releasing pass interleaving points
-// "lock.acquire:<class>" and "lock.release:<class>" through which a scenario can park a thread.
+// "lock.acquire:<class>" and "lock.release:<class>", and every wait ends at "wake:<name>", through
+// which a scenario can park a thread.
 //
 // Mutex and RwSemaphore sleep (might_sleep is checked); SpinLock spins: it disables preemption (and,
 // with lock_irqsave, interrupts) before it waits, so sleeping while holding one is reported. An unlock

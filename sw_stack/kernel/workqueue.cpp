@@ -47,8 +47,7 @@ void Workqueue::worker() {
     Runtime& rt = Runtime::get();
     Thread& self = rt.self();
     for (;;) {
-        // An idle worker is not waiting on anything that a cycle or a hang could involve.
-        while (queue_.empty()) sc_core::wait(work_queued_);
+        while (queue_.empty()) rt.wait_idle(work_queued_);
         Work& work = *queue_.front();
         queue_.pop_front();
         work.pending_ = false;
@@ -130,7 +129,7 @@ private:
         Thread& self = rt.self();
         for (;;) {
             if (timers_.empty()) {
-                sc_core::wait(changed_);
+                rt.wait_idle(changed_);
                 continue;
             }
             const sc_core::sc_time now = sc_core::sc_time_stamp();

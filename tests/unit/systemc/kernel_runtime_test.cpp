@@ -10,6 +10,7 @@
 #include "sw_stack/kernel/dma_memory.h"
 #include "sw_stack/kernel/interleave.h"
 #include "sw_stack/kernel/io.h"
+#include "sw_stack/kernel/sched.h"
 #include "sw_stack/kernel/sync.h"
 #include "sw_stack/kernel/warn.h"
 #include "sw_stack/kernel/workqueue.h"
@@ -129,6 +130,20 @@ TEST_F(KernelRuntimeTest, HangDetectorNamesTheThreadsAndLocksOfARealDeadlock) {
     const std::string text = bench.reports.str();
     for (const char* word : {"alpha", "beta", "lock_a", "lock_b"}) EXPECT_NE(text.find(word), std::string::npos) << word;
     EXPECT_EQ(sc_core::sc_time_stamp(), ns(10));  // reported at once, not after a watchdog
+}
+
+TEST_F(KernelRuntimeTest, AThreadWaitingForeverIsAHangEvenWithIdleWorkersAround) {
+    Bench bench;
+    kernel::Workqueue queue("wq", 2);  // idle workers wait for work, not for anything a hang involves
+    kernel::Completion never("never_completed");
+    bench.runtime->spawn("waiter", [&] {
+        Runtime::get().delay(ns(50));
+        never.wait();
+    });
+    sc_core::sc_start();
+    EXPECT_EQ(bench.runtime->report_count("hang"), 1u) << bench.reports.str();
+    EXPECT_NE(bench.reports.str().find("never_completed"), std::string::npos) << bench.reports.str();
+    EXPECT_EQ(sc_core::sc_time_stamp(), ns(50));  // at once, not after the watchdog
 }
 
 TEST_F(KernelRuntimeTest, CancelWorkSyncWaitsForARunningWorkItem) {
@@ -484,6 +499,45 @@ TEST(KernelReproducibility, OneSeedGivesOneInterleavingAndSeedsDiffer) {
     bool differs = false;
     for (unsigned seed : {1u, 2u, 3u, 4u}) differs = differs || trace_of_seed(seed) != first;
     EXPECT_TRUE(differs);
+}
+
+}  // namespace
+}  // namespace iommu_vp
+
+namespace iommu_vp {
+namespace {
+
+using namespace testing::kernel_bench;
+using kernel::Runtime;
+
+class KernelContextTest : public iommu_vp::testing::ScTest {};
+
+TEST_F(KernelContextTest, ExecutionContextAndYieldPoints) {
+    Bench bench;
+    std::vector<std::string> order;
+    unsigned cpu_of_second = 99;
+    bench.runtime->spawn("first", [&] {
+        EXPECT_FALSE(kernel::in_atomic());
+        kernel::preempt_disable();
+        EXPECT_TRUE(kernel::in_atomic());
+        kernel::might_sleep();  // reported: preemption is disabled
+        kernel::preempt_enable();
+        kernel::local_irq_disable();
+        EXPECT_TRUE(kernel::in_atomic());
+        kernel::local_irq_enable();
+        EXPECT_FALSE(kernel::in_atomic());
+        order.push_back("first before yield");
+        kernel::cond_resched();  // lets "second", runnable at this instant, run first
+        order.push_back("first after yield");
+    });
+    bench.runtime->spawn("second", [&] {
+        cpu_of_second = kernel::smp_processor_id();
+        order.push_back("second");
+    });
+    sc_core::sc_start();
+    EXPECT_EQ(bench.runtime->report_count("sleep_in_atomic"), 1u) << bench.reports.str();
+    EXPECT_EQ(cpu_of_second, 1u);  // round-robin placement
+    EXPECT_EQ(order, (std::vector<std::string>{"first before yield", "second", "first after yield"}));
 }
 
 }  // namespace
