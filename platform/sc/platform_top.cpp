@@ -2,6 +2,7 @@
 
 #include "models/smmuv3/registers.h"
 #include "models/vtd/registers.h"
+#include "platform/sc/firmware_description.h"
 #include "sw_stack/kernel/irq.h"
 
 namespace iommu_vp::platform {
@@ -48,6 +49,8 @@ void Platform::build_software(std::size_t bus_port) {
     cpu_ = std::make_unique<Cpu>("cpu0", config_.software->cpu);
     cpu_->bus.bind(bus_->upstream[bus_port]);
     runtime_ = std::make_unique<kernel::Runtime>(*cpu_, config_.software->runtime);
+    firmware_ = describe_firmware(config_);
+    runtime_->set_firmware(firmware_);
     cpu_->set_interrupt_receiver(kernel::interrupt_receiver());
     cpu_interrupts_->forward_to(*cpu_);
 }

@@ -87,6 +87,7 @@ private:
     std::unique_ptr<InterruptRecorder> cpu_interrupts_;
     std::unique_ptr<Cpu> cpu_;
     std::unique_ptr<kernel::Runtime> runtime_;
+    kernel::FirmwareDescription firmware_;  // what the runtime's software reads
     std::vector<std::unique_ptr<Smmuv3>> smmus_;
     std::vector<std::unique_ptr<Vtd>> vtds_;
     std::vector<IommuPorts> iommus_;

@@ -16,6 +16,7 @@
 
 #include "sw_stack/kernel/coherent_allocator.h"
 #include "sw_stack/kernel/command_line.h"
+#include "sw_stack/kernel/firmware.h"
 #include "sw_stack/kernel/lock_validator.h"
 #include "sw_stack/kernel/machine.h"
 #include "sw_stack/kernel/store_buffer.h"
@@ -152,6 +153,10 @@ public:
     WaitGraph& wait_graph() { return waits_; }
     StoreBuffer& store_buffer(unsigned cpu) { return *store_buffers_.at(cpu); }
     CoherentAllocator* coherent_allocator() { return dma_allocator_.get(); }
+    // The firmware description the platform hands the software (it must outlive the runtime); an
+    // empty description until the platform sets one.
+    void set_firmware(const FirmwareDescription& firmware) { firmware_ = &firmware; }
+    const FirmwareDescription& firmware() const { return firmware_ ? *firmware_ : empty_firmware_; }
     // The parsed command line (malformed parameters were reported at construction).
     const CommandLine& command_line() const { return command_line_; }
 
@@ -180,6 +185,8 @@ private:
     std::vector<std::unique_ptr<StoreBuffer>> store_buffers_;
     std::unique_ptr<CoherentAllocator> dma_allocator_;
     CommandLine command_line_;
+    const FirmwareDescription* firmware_ = nullptr;
+    FirmwareDescription empty_firmware_;
     std::vector<std::unique_ptr<Thread>> threads_;
     std::map<const sc_core::sc_object*, Thread*> by_process_;
     unsigned next_cpu_ = 0;

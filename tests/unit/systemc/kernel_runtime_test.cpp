@@ -21,6 +21,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -538,6 +539,42 @@ TEST_F(KernelContextTest, ExecutionContextAndYieldPoints) {
     EXPECT_EQ(bench.runtime->report_count("sleep_in_atomic"), 1u) << bench.reports.str();
     EXPECT_EQ(cpu_of_second, 1u);  // round-robin placement
     EXPECT_EQ(order, (std::vector<std::string>{"first before yield", "second", "first after yield"}));
+}
+
+}  // namespace
+}  // namespace iommu_vp
+
+namespace iommu_vp {
+namespace {
+
+using namespace testing::kernel_bench;
+using kernel::Runtime;
+
+class KernelPollTest : public iommu_vp::testing::ScTest {};
+
+TEST_F(KernelPollTest, APollThatNeverSeesItsBitIsReportedAsMakingNoProgress) {
+    kernel::RuntimeParams params;
+    params.watchdog = testing::ns(20'000);  // 20 us
+    Bench bench(params);
+    int fast = 1, slow = 0;
+    bench.runtime->spawn("driver", [&] {
+        // QIES follows QIE after the unit's status latency: this poll succeeds.
+        kernel::writel(kQie, kGcmd);
+        fast = kernel::poll_timeout("GSTS.QIES", [] { return kernel::readl(kGsts); },
+                                    [](std::uint64_t v) { return (v & kQie) != 0; }, 100, 10'000);
+        // IRES (bit 25) never follows IRE: the unit has no interrupt remapping. A bounded poll times out...
+        kernel::writel(kQie | (1u << 25), kGcmd);
+        slow = kernel::poll_timeout("GSTS.IRES", [] { return kernel::readl(kGsts); },
+                                    [](std::uint64_t v) { return (v & (1u << 25)) != 0; }, 100, 5'000);
+        // ... and an unbounded one is reported once the value has not changed for the watchdog time.
+        kernel::poll_timeout("GSTS.IRES", [] { return kernel::readl(kGsts); },
+                             [](std::uint64_t v) { return (v & (1u << 25)) != 0; }, 100, 0);
+    });
+    sc_core::sc_start();
+    EXPECT_EQ(fast, 0);
+    EXPECT_EQ(slow, -ETIMEDOUT);
+    EXPECT_EQ(bench.runtime->report_count("no_progress"), 1u) << bench.reports.str();
+    EXPECT_NE(bench.reports.str().find("GSTS.IRES"), std::string::npos);
 }
 
 }  // namespace

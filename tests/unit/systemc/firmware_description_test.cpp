@@ -1,0 +1,57 @@
+// The firmware description the platform builds for the software from vp_configs/vtd_traffic.yaml
+// (two VT-d units, two PCIe masters behind each) and vp_configs/smmuv3_traffic.yaml (masters behind
+// an SMMUv3 as platform devices naming it and their StreamIDs).
+#include "platform/config/config_loader.h"
+#include "platform/sc/firmware_description.h"
+#include "platform/sc/platform_config.h"
+
+#include <gtest/gtest.h>
+
+namespace iommu_vp {
+namespace {
+
+platform::PlatformConfig load(const std::string& file, const std::vector<std::string>& overrides = {}) {
+    const platform::LoadResult result =
+        platform::load_config_file(std::string(IOMMU_VP_SOURCE_DIR) + "/vp_configs/" + file, overrides);
+    EXPECT_TRUE(result.errors.empty());
+    return platform::make_platform_config(result.config, 1);
+}
+
+TEST(FirmwareDescription, VtdUnitsBecomeDrhdsWhoseScopesListThePciFunctionsBehindThem) {
+    const kernel::FirmwareDescription fw =
+        describe_firmware(load("vtd_traffic.yaml", {"software.enabled=true", "software.command_line=iommu.strict=1"}));
+    ASSERT_EQ(fw.dmar.drhds.size(), 2u);
+    EXPECT_EQ(fw.dmar.drhds[0].name, "dmar0");
+    EXPECT_EQ(fw.dmar.drhds[0].regs.size, 0x1000u);
+    ASSERT_EQ(fw.dmar.drhds[0].scope.size(), 2u);
+    // 00:03.0 and 01:00.0: devfn 0x18 on bus 0, devfn 0 on bus 1.
+    EXPECT_EQ(fw.dmar.drhds[0].scope[0].bus, 0u);
+    EXPECT_EQ(fw.dmar.drhds[0].scope[0].devfn, 0x18u);
+    EXPECT_EQ(fw.dmar.drhds[0].scope[1].bus, 1u);
+    EXPECT_EQ(fw.dmar.drhds[1].scope.size(), 2u);
+    EXPECT_EQ(fw.dmar.host_address_width, 48u);
+    ASSERT_EQ(fw.pci_devices.size(), 4u);
+    EXPECT_NE(fw.find_pci_device({0, 2, 0}), nullptr);
+    EXPECT_EQ(fw.find_pci_device({0, 2, 0})->label, "dma2");
+    EXPECT_EQ(fw.pci_host_bridges.size(), 1u);
+    EXPECT_EQ(fw.command_line, "iommu.strict=1");
+    ASSERT_FALSE(fw.memory.empty());
+}
+
+TEST(FirmwareDescription, MastersBehindAnSmmuNameItAndTheirStreamIds) {
+    const kernel::FirmwareDescription fw = describe_firmware(load("smmuv3_traffic.yaml"));
+    const kernel::FwNode* smmu = fw.find_node("smmu0");
+    ASSERT_NE(smmu, nullptr);
+    EXPECT_EQ(smmu->compatible, "arm,smmu-v3");
+    EXPECT_EQ(smmu->mmio.at(0).size, 0x20000u);  // two 64 KiB pages
+    const kernel::FwNode* master = fw.find_node("dma0");
+    ASSERT_NE(master, nullptr);
+    ASSERT_EQ(master->iommus.size(), 1u);
+    EXPECT_EQ(master->iommus[0].iommu, "smmu0");
+    EXPECT_EQ(master->iommus[0].ids, (std::vector<std::uint32_t>{0x10}));
+    EXPECT_TRUE(fw.dmar.drhds.empty());
+    EXPECT_TRUE(fw.pci_devices.empty());
+}
+
+}  // namespace
+}  // namespace iommu_vp
