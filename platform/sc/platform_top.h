@@ -44,6 +44,7 @@ public:
     // The software's CPU and kernel runtime (null unless the configuration enables software).
     Cpu* cpu() { return cpu_.get(); }
     kernel::Runtime* runtime() { return runtime_.get(); }
+    const kernel::Runtime* runtime() const { return runtime_.get(); }
 
     void release_masters();
     bool masters_done() const;

@@ -1,5 +1,7 @@
 #include "platform/sc/stats_report.h"
 
+#include "sw_stack/kernel/warn.h"
+
 #include "platform/config/schema.h"
 #include "platform/version.h"
 
@@ -102,6 +104,19 @@ void print_translation_summary(std::ostream& out, const StatsGroup& s, const Tra
         out << "  translation latency ns: min / p50 / p90 / p99 / max  " << percentiles(*h) << '\n';
 }
 
+// The kernel runtime's findings: reports by kind (lock inversions, deadlocks, hangs, warnings, ...)
+// and named warnings by name, with the runtime's seed that replays the run.
+ordered_json software_json(const kernel::Runtime& runtime) {
+    ordered_json reports = ordered_json::object();
+    for (const kernel::RuntimeReport& r : runtime.reports()) {
+        if (!reports.contains(r.kind)) reports[r.kind] = 0;
+        reports[r.kind] = reports[r.kind].get<std::uint64_t>() + 1;
+    }
+    ordered_json warnings = ordered_json::object();
+    for (const auto& [name, count] : kernel::warning_counts()) warnings[name] = count;
+    return {{"seed", runtime.params().seed}, {"reports", reports}, {"warnings", warnings}};
+}
+
 }  // namespace
 
 ordered_json stats_json(const Platform& platform, const RunSummary& run) {
@@ -122,6 +137,7 @@ ordered_json stats_json(const Platform& platform, const RunSummary& run) {
         components[source->stats().name()] = std::move(component);
     }
     out["components"] = std::move(components);
+    if (const kernel::Runtime* runtime = platform.runtime()) out["software"] = software_json(*runtime);
     return out;
 }
 
@@ -142,6 +158,11 @@ void print_summary(std::ostream& out, const Platform& platform, const RunSummary
     }
     for (const auto& smmu : platform.smmus()) print_translation_summary(out, smmu->stats(), kSmmuv3Names);
     for (const auto& unit : platform.vtds()) print_translation_summary(out, unit->stats(), kVtdNames);
+    if (const kernel::Runtime* runtime = platform.runtime()) {
+        out << "software: " << runtime->reports().size() << " reports";
+        for (const auto& [kind, count] : software_json(*runtime)["reports"].items()) out << ", " << count << ' ' << kind;
+        out << " (seed " << runtime->params().seed << ")\n";
+    }
     for (const auto& memory : platform.memories()) {
         const StatsGroup& s = memory->stats();
         out << "memory " << s.name() << ": " << counter(s, "reads") << " reads, " << counter(s, "writes") << " writes, "

@@ -433,6 +433,10 @@ TEST_F(CliTest, SoftwareCpuReceivesTheInterruptsWhenEnabled) {
     const auto json = nlohmann::json::parse(read_file(stats));
     EXPECT_EQ(json["components"]["cpu0"]["counters"]["interrupts"], 1);
     EXPECT_EQ(json["components"]["cpu0"]["counters"]["interrupts_dropped"], 0);
+    // No software ran, so the runtime found nothing; its findings and seed are in the report.
+    EXPECT_EQ(json["software"]["reports"].size(), 0u);
+    EXPECT_TRUE(json["software"].contains("seed"));
+    EXPECT_THAT(r.output, HasSubstr("software: 0 reports"));
 }
 
 TEST_F(CliTest, SoftwareDmaWindowOutsideMemoryIsRefused) {
