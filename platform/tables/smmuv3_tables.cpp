@@ -1,5 +1,7 @@
 #include "platform/tables/smmuv3_tables.h"
 
+#include "platform/tables/memory_image.h"
+
 #include <map>
 #include <sstream>
 
@@ -76,14 +78,14 @@ std::string hex(std::uint64_t v) {
 
 class Builder {
 public:
-    explicit Builder(const TablesSpec& spec) : spec_(spec), next_(spec.region_base) {}
+    explicit Builder(const TablesSpec& spec) : spec_(spec), image_(spec.region_base, spec.region_size) {}
 
     BuiltTables build();
 
 private:
     std::uint64_t allocate(std::uint64_t bytes, std::uint64_t alignment);
-    void put64(std::uint64_t address, std::uint64_t value);
-    std::uint64_t get64(std::uint64_t address) const;
+    void put64(std::uint64_t address, std::uint64_t value) { image_.put64(address, value); }
+    std::uint64_t get64(std::uint64_t address) const { return image_.get64(address); }
     void map(std::uint64_t root, const TableMapping& m, bool stage2, const std::string& where);
     // Stage 2 takes a 48-bit IPA, or an IPA of the output size when that is smaller (S2T0SZ may not
     // exceed the IAS, which is the OAS here); from level 0 above 39 bits, else from level 1.
@@ -98,41 +100,14 @@ private:
     }
 
     const TablesSpec& spec_;
-    std::uint64_t next_;
-    std::map<std::uint64_t, std::vector<std::uint8_t>> blocks_;  // allocated structures by address
+    MemoryImage image_;  // the structures laid out so far
     std::string error_;
 };
 
 std::uint64_t Builder::allocate(std::uint64_t bytes, std::uint64_t alignment) {
-    const std::uint64_t address = (next_ + alignment - 1) & ~(alignment - 1);
-    if (address + bytes > spec_.region_base + spec_.region_size) {
-        fail("the tables need more than the " + hex(spec_.region_size) + " bytes of their region");
-        return spec_.region_base;
-    }
-    next_ = address + bytes;
-    blocks_[address].assign(bytes, 0);
-    return address;
-}
-
-void Builder::put64(std::uint64_t address, std::uint64_t value) {
-    auto it = blocks_.upper_bound(address);
-    if (it == blocks_.begin()) return;
-    --it;
-    std::vector<std::uint8_t>& bytes = it->second;
-    const std::uint64_t offset = address - it->first;
-    if (offset + 8 > bytes.size()) return;
-    for (unsigned i = 0; i < 8; ++i) bytes[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
-}
-
-std::uint64_t Builder::get64(std::uint64_t address) const {
-    auto it = blocks_.upper_bound(address);
-    if (it == blocks_.begin()) return 0;
-    --it;
-    const std::uint64_t offset = address - it->first;
-    if (offset + 8 > it->second.size()) return 0;
-    std::uint64_t value = 0;
-    for (unsigned i = 8; i-- > 0;) value = (value << 8) | it->second[offset + i];
-    return value;
+    if (const std::optional<std::uint64_t> address = image_.allocate(bytes, alignment)) return *address;
+    fail("the tables need more than the " + hex(spec_.region_size) + " bytes of their region");
+    return spec_.region_base;
 }
 
 std::uint64_t Builder::leaf(std::uint64_t output, bool writable, bool stage2, unsigned level) const {
@@ -291,7 +266,7 @@ BuiltTables Builder::build() {
         out.error = error_;
         return out;
     }
-    for (auto& [address, bytes] : blocks_) out.memory.push_back(MemoryBlock{address, std::move(bytes)});
+    out.memory = image_.take_blocks();
     using Step = RegisterStep;
     const std::uint32_t cr0 = kCr0SmmuEn | kCr0EvtqEn | kCr0CmdqEn;
     out.registers = {

@@ -1,5 +1,7 @@
 #include "platform/tables/vtd_tables.h"
 
+#include "platform/tables/memory_image.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -207,7 +209,7 @@ struct PagingFormat {
 
 class Builder {
 public:
-    explicit Builder(const VtdTablesSpec& spec) : spec_(spec), next_(spec.region_base) {}
+    explicit Builder(const VtdTablesSpec& spec) : spec_(spec), image_(spec.region_base, spec.region_size) {}
 
     BuiltTables build();
 
@@ -226,8 +228,8 @@ private:
 
     std::uint64_t allocate(std::uint64_t bytes, std::uint64_t alignment);
     std::uint64_t new_table() { return allocate(kPageBytes, kPageBytes); }
-    void put64(std::uint64_t address, std::uint64_t value);
-    std::uint64_t get64(std::uint64_t address) const;
+    void put64(std::uint64_t address, std::uint64_t value) { image_.put64(address, value); }
+    std::uint64_t get64(std::uint64_t address) const { return image_.get64(address); }
 
     void map(std::uint64_t root, const PagingFormat& format, const VtdMapping& m, std::uint64_t output_limit,
              const std::string& output_limit_name, const std::string& where);
@@ -254,8 +256,7 @@ private:
     };
 
     const VtdTablesSpec& spec_;
-    std::uint64_t next_;
-    std::map<std::uint64_t, std::vector<std::uint8_t>> blocks_;  // allocated structures by address
+    MemoryImage image_;  // the structures laid out so far
     std::map<std::uint16_t, DomainClaim> domains_;
     std::map<std::pair<unsigned, bool>, std::uint64_t> context_tables_;  // by bus, upper half
     std::uint64_t queue_ = 0, root_ = 0, status_ = 0;
@@ -265,36 +266,9 @@ private:
 };
 
 std::uint64_t Builder::allocate(std::uint64_t bytes, std::uint64_t alignment) {
-    const std::uint64_t address = (next_ + alignment - 1) & ~(alignment - 1);
-    const std::uint64_t end = spec_.region_base + spec_.region_size;
-    if (address < next_ || address > end || bytes > end - address) {
-        fail("the tables need more than the " + hex(spec_.region_size) + " bytes of their region");
-        return 0;
-    }
-    next_ = address + bytes;
-    blocks_[address].assign(bytes, 0);
-    return address;
-}
-
-void Builder::put64(std::uint64_t address, std::uint64_t value) {
-    auto it = blocks_.upper_bound(address);
-    if (it == blocks_.begin()) return;
-    --it;
-    std::vector<std::uint8_t>& bytes = it->second;
-    const std::uint64_t offset = address - it->first;
-    if (offset + 8 > bytes.size()) return;
-    for (unsigned i = 0; i < 8; ++i) bytes[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));  // little-endian
-}
-
-std::uint64_t Builder::get64(std::uint64_t address) const {
-    auto it = blocks_.upper_bound(address);
-    if (it == blocks_.begin()) return 0;
-    --it;
-    const std::uint64_t offset = address - it->first;
-    if (offset + 8 > it->second.size()) return 0;
-    std::uint64_t value = 0;
-    for (unsigned i = 8; i-- > 0;) value = (value << 8) | it->second[offset + i];
-    return value;
+    if (const std::optional<std::uint64_t> address = image_.allocate(bytes, alignment)) return *address;
+    fail("the tables need more than the " + hex(spec_.region_size) + " bytes of their region");
+    return 0;
 }
 
 // Domain IDs tag what the unit caches, so entries that translate differently need different ones
@@ -641,7 +615,7 @@ BuiltTables Builder::build() {
     }
     put_invalidations();
     out.registers = register_steps();
-    for (auto& [address, bytes] : blocks_) out.memory.push_back(MemoryBlock{address, std::move(bytes)});
+    out.memory = image_.take_blocks();
     return out;
 }
 
