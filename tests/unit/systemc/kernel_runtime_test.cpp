@@ -579,3 +579,53 @@ TEST_F(KernelPollTest, APollThatNeverSeesItsBitIsReportedAsMakingNoProgress) {
 
 }  // namespace
 }  // namespace iommu_vp
+
+namespace iommu_vp {
+namespace {
+
+using namespace testing::kernel_bench;
+using testing::ns;
+using kernel::Runtime;
+
+class KernelPrimitivesTest : public iommu_vp::testing::ScTest {};
+
+TEST_F(KernelPrimitivesTest, JoinCompletionsWaitQueuesAndCompareExchange) {
+    Bench bench;
+    kernel::Completion ready("ready");
+    kernel::WaitQueue queue("level_queue");
+    int level = 0;
+    std::uint64_t old_match = 0, old_miss = 0, in_memory = 0;
+    sc_core::sc_time joined_at;
+    kernel::Thread& worker = bench.runtime->spawn("worker", [&] {
+        Runtime::get().delay(ns(100));
+        ready.complete();
+        queue.wait_event([&] { return level >= 2; });
+        // cmpxchg64 is fully ordered: the buffered store before it is visible first.
+        kernel::memory_write64(kRam + 0x100, 7);
+        old_match = kernel::cmpxchg64(kRam + 0x100, 7, 9);   // matches: stores 9
+        old_miss = kernel::cmpxchg64(kRam + 0x100, 7, 11);   // does not: leaves 9
+        in_memory = kernel::memory_read64(kRam + 0x100);
+        Runtime::get().delay(ns(50));
+    });
+    bench.runtime->spawn("main", [&] {
+        ready.wait();
+        EXPECT_EQ(sc_core::sc_time_stamp(), ns(100));
+        for (int i = 0; i < 2; ++i) {
+            Runtime::get().delay(ns(10));
+            ++level;
+            queue.wake_up();
+        }
+        Runtime::get().join(worker);
+        joined_at = sc_core::sc_time_stamp();
+    });
+    sc_core::sc_start();
+    EXPECT_EQ(old_match, 7u);
+    EXPECT_EQ(old_miss, 9u);
+    EXPECT_EQ(in_memory, 9u);
+    EXPECT_TRUE(worker.finished());
+    EXPECT_GE(joined_at, ns(170));  // the worker's last 50 ns after level 2 at 120 ns
+    EXPECT_EQ(bench.runtime->reports().size(), 0u) << bench.reports.str();
+}
+
+}  // namespace
+}  // namespace iommu_vp
