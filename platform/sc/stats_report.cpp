@@ -160,7 +160,8 @@ void print_summary(std::ostream& out, const Platform& platform, const RunSummary
     for (const auto& unit : platform.vtds()) print_translation_summary(out, unit->stats(), kVtdNames);
     if (const kernel::Runtime* runtime = platform.runtime()) {
         out << "software: " << runtime->reports().size() << " reports";
-        for (const auto& [kind, count] : software_json(*runtime)["reports"].items()) out << ", " << count << ' ' << kind;
+        const ordered_json software = software_json(*runtime);  // kept: the loop iterates inside it
+        for (const auto& [kind, count] : software["reports"].items()) out << ", " << count << ' ' << kind;
         out << " (seed " << runtime->params().seed << ")\n";
     }
     for (const auto& memory : platform.memories()) {
