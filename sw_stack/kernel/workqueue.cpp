@@ -22,6 +22,7 @@ Workqueue::Workqueue(std::string name, unsigned workers) : name_(std::move(name)
 bool Workqueue::queue(Work& work) {
     if (work.pending_) return false;
     work.pending_ = true;
+    ++work.queued_;
     work.queue_ = this;
     queue_.push_back(&work);
     ++queued_count_;
@@ -35,6 +36,7 @@ bool Workqueue::remove(Work& work) {
         queue_.erase(it);
         work.pending_ = false;
         work.queue_ = nullptr;
+        ++work.finished_;
         ++done_count_;  // it will not run: flushes need not wait for it
         item_done_.notify(sc_core::SC_ZERO_TIME);
         work.idle_.notify(sc_core::SC_ZERO_TIME);
@@ -60,6 +62,7 @@ void Workqueue::worker() {
         rt.collect_validator_reports();
         rt.wait_graph().remove_holder(&work, self.id());
         --work.running_;
+        ++work.finished_;
         ++done_count_;
         item_done_.notify(sc_core::SC_ZERO_TIME);
         work.idle_.notify(sc_core::SC_ZERO_TIME);
@@ -81,7 +84,9 @@ bool flush_work(Work& work, const char* file, unsigned line) {
     rt.lock_validator().work_waited(self.id(), work.pseudo_lock(), AcquireSite{site_text(file, line)});
     rt.collect_validator_reports();
     const bool busy = work.pending() || work.running();
-    while (work.pending() || work.running())
+    // The instance queued last before this call: it is the pending one, or the running one.
+    const std::uint64_t target = work.queued_;
+    while (busy && work.finished_ < target)
         rt.wait_on(WaitTarget::work, &work, work.name(), work.idle_, false, file, line);
     return busy;
 }

@@ -3,8 +3,8 @@
 // A Workqueue has its own worker threads (one: ordered; more: work items may run concurrently). A
 // Work item is pending from queue_work until a worker picks it up, then running until its function
 // returns; queue_work on a pending item does nothing and returns false, on a running one queues it
-// again. flush_work waits until the item is neither pending nor running; cancel_work_sync removes a
-// pending item and waits for a running one to finish. For the lock-order validator a work item is a
+// again. flush_work waits for the instance queued last before the call to finish (not for instances
+// queued later); cancel_work_sync removes a pending item and waits for a running one to finish. For the lock-order validator a work item is a
 // pseudo-lock: its body runs "holding" it and flush/cancel_sync "take" it, so waiting for an item
 // while holding a lock its body takes is reported (rule L4), whatever the order the run happened in.
 //
@@ -16,6 +16,7 @@
 
 #include <systemc>
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -47,6 +48,8 @@ private:
     std::function<void()> function_;
     bool pending_ = false;
     unsigned running_ = 0;
+    std::uint64_t queued_ = 0;    // instances queued so far
+    std::uint64_t finished_ = 0;  // instances run to the end or cancelled while pending
     Workqueue* queue_ = nullptr;  // where it is pending
     bool class_registered_ = false;
     LockClassId class_id_ = 0;

@@ -169,6 +169,31 @@ TEST_F(KernelRuntimeTest, CancelWorkSyncWaitsForARunningWorkItem) {
     EXPECT_EQ(bench.runtime->reports().size(), 0u) << bench.reports.str();
 }
 
+TEST_F(KernelRuntimeTest, FlushWorkWaitsForTheInstanceQueuedBeforeItNotForLaterOnes) {
+    Bench bench;
+    kernel::Workqueue queue("wq");
+    int runs = 0;
+    sc_core::sc_time flushed_at;
+    kernel::Work work("slow_work", [&] {
+        Runtime::get().delay(ns(100));
+        ++runs;
+    });
+    bench.runtime->spawn("queuer", [&] {
+        kernel::queue_work(queue, work);
+        Runtime::get().delay(ns(50));
+        kernel::queue_work(queue, work);  // queued again while running, after the flush began
+    });
+    bench.runtime->spawn("flusher", [&] {
+        Runtime::get().delay(ns(10));
+        EXPECT_TRUE(kernel::flush_work(work));
+        flushed_at = sc_core::sc_time_stamp();
+        EXPECT_EQ(runs, 1);
+    });
+    sc_core::sc_start();
+    EXPECT_EQ(flushed_at, ns(100));  // the first instance's end, not the second's (200 ns)
+    EXPECT_EQ(runs, 2);
+}
+
 TEST_F(KernelRuntimeTest, CancellingWorkUnderALockTheWorkTakesIsReported) {
     Bench bench;
     kernel::Workqueue queue("wq");
