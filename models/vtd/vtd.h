@@ -199,6 +199,10 @@ private:
     std::array<Counter*, 256> faults_by_reason_{};
     std::array<Counter*, 16> descriptors_by_type_{};
     std::unordered_map<std::uint16_t, RequesterStats> requester_stats_;  // by source-id
+    // The last requester's statistics: a master's pages translate one after another, so the hit path
+    // usually needs no map look-up (elements of an unordered_map keep their address).
+    std::uint16_t last_requester_ = 0;
+    RequesterStats* last_requester_stats_ = nullptr;
 };
 
 }  // namespace iommu_vp

@@ -154,12 +154,15 @@ TranslationResult Vtd::translate_piece(const TranslationRequest& request, sc_tim
 }
 
 RequesterStats& Vtd::requester_stats(std::uint16_t source_id) {
+    if (last_requester_stats_ && last_requester_ == source_id) return *last_requester_stats_;
     auto [it, created] = requester_stats_.try_emplace(source_id);
     if (created) {
         char name[24];
         std::snprintf(name, sizeof name, "requester_0x%04x", source_id);
         it->second = RequesterStats::create(stats_.child("requesters"), name);
     }
+    last_requester_ = source_id;
+    last_requester_stats_ = &it->second;
     return it->second;
 }
 
