@@ -46,13 +46,5 @@ RequesterStats RequesterStats::create(StatsGroup& parent, const std::string& nam
     return s;
 }
 
-void RequesterStats::account(const TranslationWork& work, bool faulted) {
-    ++*(faulted ? faults : translations);
-    if (work.tlb_hit) ++*tlb_hits;
-    if (work.descriptor_fetches) {
-        ++*walks;
-        descriptor_fetches->add(work.descriptor_fetches);
-    }
-}
 
 }  // namespace iommu_vp

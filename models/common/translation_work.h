@@ -30,8 +30,16 @@ struct RequesterStats {
 
     // Registers the counters in a child group of `parent` called `name`.
     static RequesterStats create(StatsGroup& parent, const std::string& name);
-    // Counts one translation (one page of a transaction) or fault and what it did.
-    void account(const TranslationWork& work, bool faulted);
+    // Counts one translation (one page of a transaction) or fault and what it did (inline: it is on
+    // every translation's path).
+    void account(const TranslationWork& work, bool faulted) {
+        ++*(faulted ? faults : translations);
+        if (work.tlb_hit) ++*tlb_hits;
+        if (work.descriptor_fetches) {
+            ++*walks;
+            descriptor_fetches->add(work.descriptor_fetches);
+        }
+    }
 };
 
 }  // namespace iommu_vp
