@@ -157,7 +157,7 @@ public:
     virtual void flush_iotlb_all() {}
     virtual std::uint64_t iova_to_phys(std::uint64_t /*iova*/) { return 0; }
 
-    const unsigned type;
+    unsigned type;                      // changes only when a DMA_FQ domain falls back to DMA (section 8.1)
     const IommuOps* const owner;        // the ops that allocated it; nullptr for a static domain
     std::uint64_t pgsize_bitmap = 0;    // page sizes map_pages accepts
     DomainGeometry geometry;
@@ -384,6 +384,10 @@ bool iommu_dma_strict();
 // ---- map and unmap (section 8.2, 8.3) -------------------------------------------------------------
 
 int iommu_map(IommuDomain& domain, std::uint64_t iova, std::uint64_t paddr, std::uint64_t size, int prot);
+// Maps physically discontiguous pieces at consecutive IOVAs with one iotlb_sync_map at the end
+// (iommu_map_sg); on failure nothing stays mapped. `pieces` are (paddr, size), granule aligned.
+int iommu_map_pieces(IommuDomain& domain, std::uint64_t iova,
+                     const std::vector<std::pair<std::uint64_t, std::uint64_t>>& pieces, int prot);
 std::uint64_t iommu_unmap(IommuDomain& domain, std::uint64_t iova, std::uint64_t size);
 // Without the sync: the caller syncs the gather (strict) or queues it (lazy).
 std::uint64_t iommu_unmap_fast(IommuDomain& domain, std::uint64_t iova, std::uint64_t size, IommuIotlbGather& gather);

@@ -39,32 +39,47 @@ std::uint64_t choose_pgsize(std::uint64_t pgsize_bitmap, std::uint64_t iova, std
 
 }  // namespace
 
-int iommu_map(IommuDomain& domain, std::uint64_t iova, std::uint64_t paddr, std::uint64_t size, int prot) {
-    if (used_domain_after_free(domain)) return -EINVAL;
-    if (!domain.is_paging() || !domain.pgsize_bitmap) return -EINVAL;
+namespace {
+
+// Maps one physically contiguous range without the sync; `done` says how much was mapped.
+int map_range(IommuDomain& domain, std::uint64_t iova, std::uint64_t paddr, std::uint64_t size, int prot,
+              std::uint64_t& done) {
     const std::uint64_t min_pagesz = lowest_bit(domain.pgsize_bitmap);
     if (!size || ((iova | paddr | size) & (min_pagesz - 1))) return -EINVAL;
-    std::uint64_t done = 0;
-    int ret = 0;
     while (done < size) {
         std::uint64_t count = 0;
         const std::uint64_t pgsize = choose_pgsize(domain.pgsize_bitmap, iova + done, paddr + done, size - done, count);
-        if (!pgsize) {
-            ret = -EINVAL;
-            break;
-        }
+        if (!pgsize) return -EINVAL;
         std::uint64_t mapped = 0;
-        ret = domain.map_pages(iova + done, paddr + done, pgsize, count, prot, mapped);
+        const int ret = domain.map_pages(iova + done, paddr + done, pgsize, count, prot, mapped);
         done += mapped;
-        if (ret) break;
-        if (kernel::warn_on(mapped == 0, "map_pages_no_progress", domain.name)) {
-            ret = -EINVAL;
-            break;
-        }
+        if (ret) return ret;
+        if (kernel::warn_on(mapped == 0, "map_pages_no_progress", domain.name)) return -EINVAL;
     }
-    if (!ret) ret = domain.iotlb_sync_map(iova, size);
-    if (ret && done) iommu_unmap(domain, iova, done);  // undo the partial mapping
+    return 0;
+}
+
+}  // namespace
+
+int iommu_map_pieces(IommuDomain& domain, std::uint64_t iova,
+                     const std::vector<std::pair<std::uint64_t, std::uint64_t>>& pieces, int prot) {
+    if (used_domain_after_free(domain)) return -EINVAL;
+    if (!domain.is_paging() || !domain.pgsize_bitmap) return -EINVAL;
+    std::uint64_t total = 0;
+    int ret = 0;
+    for (const auto& [paddr, size] : pieces) {
+        std::uint64_t done = 0;
+        ret = map_range(domain, iova + total, paddr, size, prot, done);
+        total += done;
+        if (ret) break;
+    }
+    if (!ret) ret = domain.iotlb_sync_map(iova, total);
+    if (ret && total) iommu_unmap(domain, iova, total);  // undo the partial mapping
     return ret;
+}
+
+int iommu_map(IommuDomain& domain, std::uint64_t iova, std::uint64_t paddr, std::uint64_t size, int prot) {
+    return iommu_map_pieces(domain, iova, {{paddr, size}}, prot);
 }
 
 std::uint64_t iommu_unmap_fast(IommuDomain& domain, std::uint64_t iova, std::uint64_t size, IommuIotlbGather& gather) {

@@ -55,6 +55,7 @@ public:
     }
     int map_pages(std::uint64_t iova, std::uint64_t paddr, std::uint64_t pgsize, std::uint64_t pgcount, int prot,
                   std::uint64_t& mapped) override {
+        if (fail_map) return -ENOMEM;
         for (std::uint64_t i = 0; i < pgcount; ++i) {
             if (pages.count(iova + i * pgsize)) return -EEXIST;
             pages[iova + i * pgsize] = {paddr + i * pgsize, pgsize, prot};
@@ -98,6 +99,7 @@ public:
     std::vector<std::uint64_t> map_calls;  // page size of each map_pages call
     unsigned sync_maps = 0, syncs = 0, flush_alls = 0;
     bool fail_attach = false;
+    bool fail_map = false;
 };
 
 enum class GroupPolicy { per_device, singleton, pci };
@@ -191,6 +193,8 @@ inline kernel::FwNode node(const std::string& name, const std::string& compatibl
     return n;
 }
 
+constexpr std::uint64_t kDmaWindow = 0x8000'0000, kDmaWindowSize = 0x10'0000;
+
 // The runtime, the fake driver registered as the platform driver of "test,iommu" nodes (its probe
 // registers the instance, as an SMMUv3 driver does), and a client driver for "test,client" nodes that
 // uses the DMA API.
@@ -208,6 +212,8 @@ struct Bench {
     explicit Bench(const std::string& command_line = "") {
         kernel::RuntimeParams params;
         params.command_line = command_line;
+        params.dma_window_base = kDmaWindow;  // what dma_alloc_coherent hands out
+        params.dma_window_size = kDmaWindowSize;
         runtime = std::make_unique<kernel::Runtime>(machine, params);
         runtime->set_report_sink(&reports);
         runtime->set_firmware(firmware);
@@ -231,5 +237,28 @@ struct Bench {
         return count;
     }
 };
+
+// dmaA and dmaB are added before the IOMMU's node, dmaC after it (section 13 S2's platform).
+inline void describe_platform(Bench& bench) {
+    bench.firmware.platform_devices = {node("dmaA", "test,client", "smmu0", 0x10),
+                                       node("dmaB", "test,client", "smmu0", 0x11), node("smmu0", "test,iommu"),
+                                       node("dmaC", "test,client", "smmu0", 0x12)};
+}
+
+// Boots the platform: the IOMMU core, both drivers, the devices, then the late initcall that retries
+// deferred probes. Returns the devices in firmware order.
+inline std::vector<kernel::PlatformDevice*> boot_platform(Bench& bench) {
+    iommu_subsys_init();
+    kernel::platform_driver_register(bench.client_driver);
+    kernel::platform_driver_register(bench.iommu_driver);
+    std::vector<kernel::PlatformDevice*> devices = kernel::of_platform_populate(bench.firmware);
+    kernel::deferred_probe_initcall();
+    kernel::wait_for_device_probe();
+    return devices;
+}
+
+inline void unregister_all(const std::vector<kernel::PlatformDevice*>& devices) {
+    for (auto it = devices.rbegin(); it != devices.rend(); ++it) kernel::platform_device_unregister(**it);
+}
 
 }  // namespace iommu_vp::testing::iommu_bench

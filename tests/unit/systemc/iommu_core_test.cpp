@@ -31,29 +31,6 @@ std::uint64_t warnings(const char* name) {
     return found == counts.end() ? 0 : found->second;
 }
 
-// dmaA and dmaB are added before the IOMMU's node, dmaC after it (section 13 S2's platform).
-void describe_platform(Bench& bench) {
-    bench.firmware.platform_devices = {node("dmaA", "test,client", "smmu0", 0x10),
-                                       node("dmaB", "test,client", "smmu0", 0x11), node("smmu0", "test,iommu"),
-                                       node("dmaC", "test,client", "smmu0", 0x12)};
-}
-
-// Boots the platform: the IOMMU core, both drivers, the devices, then the late initcall that retries
-// deferred probes. Returns the devices in firmware order.
-std::vector<PlatformDevice*> boot_platform(Bench& bench) {
-    iommu_subsys_init();
-    kernel::platform_driver_register(bench.client_driver);
-    kernel::platform_driver_register(bench.iommu_driver);
-    std::vector<PlatformDevice*> devices = kernel::of_platform_populate(bench.firmware);
-    kernel::deferred_probe_initcall();
-    kernel::wait_for_device_probe();
-    return devices;
-}
-
-void unregister_all(const std::vector<PlatformDevice*>& devices) {
-    for (auto it = devices.rbegin(); it != devices.rend(); ++it) kernel::platform_device_unregister(**it);
-}
-
 TEST_F(IommuCoreTest, TheWalkProbesDevicesOnceInBusOrderAndLaterDevicesThroughTheNotifier) {
     Bench bench;
     describe_platform(bench);
