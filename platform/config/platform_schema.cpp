@@ -1,6 +1,7 @@
 // The schema of a platform description. Every default carries the reason it was chosen; the
 // reference configuration (vp_configs/reference.yaml) is generated from this table.
 #include "platform/config/schema.h"
+#include "sw_stack/iommu/options.h"
 
 namespace iommu_vp::platform {
 namespace {
@@ -32,6 +33,22 @@ SchemaNode simulation_schema() {
                                   "a driver's poll loop with a short delay between reads; keeps a poll of a register "
                                   "that answers in zero time from spinning at one instant"),
                    });
+}
+
+// The IOMMU core's options, one key per row of its option table (sw_stack/iommu/options.h).
+SchemaNode core_options_schema() {
+    std::vector<SchemaNode> keys;
+    for (const iommu::CoreOptionInfo& option : iommu::core_option_table()) {
+        if (option.flag)
+            keys.push_back(boolean_key(option.name, option.default_value != 0, option.description));
+        else
+            keys.push_back(integer_key(option.name, option.default_value, 1, iommu::kCoreOptionCountMax,
+                                       option.description));
+    }
+    return map_key("core",
+                   "the IOMMU core's options, passed to the software as sw.core.<name>= on the kernel command line "
+                   "(before command_line, whose settings win)",
+                   std::move(keys));
 }
 
 SchemaNode software_schema() {
@@ -70,6 +87,7 @@ SchemaNode software_schema() {
             size_key("dma_window_size", 0x100'0000, 0x1000, kAddressMax, "bytes of the DMA window",
                      "16 MiB: room for every queue and table a few IOMMUs need"),
             string_key("command_line", "", "the kernel command line software sees (iommu.passthrough=, iommu.strict=, ...)"),
+            core_options_schema(),
         });
 }
 

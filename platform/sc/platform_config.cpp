@@ -4,6 +4,7 @@
 #include "platform/config/vtd_features.h"
 #include "platform/tables/smmuv3_tables_config.h"
 #include "platform/tables/vtd_tables_config.h"
+#include "sw_stack/iommu/options.h"
 
 namespace iommu_vp::platform {
 
@@ -168,7 +169,14 @@ SoftwareConfig make_software(const ordered_json& s, std::uint64_t seed) {
         r.dma_window_base = s["dma_window_base"];
         r.dma_window_size = s["dma_window_size"];
     }
-    r.command_line = s["command_line"];
+    // The core's options first, only where they differ from the default; the command line after them wins.
+    std::string line;
+    for (const iommu::CoreOptionInfo& option : iommu::core_option_table()) {
+        const ordered_json& value = s["core"][option.name];
+        const std::uint64_t setting = value.is_boolean() ? (value.get<bool>() ? 1 : 0) : value.get<std::uint64_t>();
+        if (setting != option.default_value) line += std::string("sw.core.") + option.name + "=" + std::to_string(setting) + " ";
+    }
+    r.command_line = line + s["command_line"].get<std::string>();
     return software;
 }
 

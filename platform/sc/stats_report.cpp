@@ -1,5 +1,6 @@
 #include "platform/sc/stats_report.h"
 
+#include "sw_stack/iommu/iommu.h"
 #include "sw_stack/kernel/warn.h"
 
 #include "platform/config/schema.h"
@@ -114,10 +115,25 @@ ordered_json software_json(const kernel::Runtime& runtime) {
     }
     ordered_json warnings = ordered_json::object();
     for (const auto& [name, count] : kernel::warning_counts()) warnings[name] = count;
-    return {{"seed", runtime.params().seed}, {"reports", reports}, {"warnings", warnings}};
+    ordered_json out = {{"seed", runtime.params().seed}, {"reports", reports}, {"warnings", warnings}};
+    if (ordered_json core = iommu_core_json(); !core.is_null()) out["iommu_core"] = core;
+    return out;
 }
 
 }  // namespace
+
+ordered_json iommu_core_json() {
+    if (!iommu::iommu_subsys_initialised()) return nullptr;
+    const iommu::FaultCounts& f = iommu::iommu_fault_counts();
+    return {{"faults",
+             {{"unrecoverable", f.unrecoverable},
+              {"handled_by_domain", f.handled_by_domain},
+              {"handled_by_device", f.handled_by_device},
+              {"unhandled", f.unhandled},
+              {"page_requests", f.page_requests},
+              {"page_groups_delivered", f.page_groups_delivered},
+              {"page_responses", f.page_responses}}}};
+}
 
 ordered_json stats_json(const Platform& platform, const RunSummary& run) {
     ordered_json out;

@@ -32,6 +32,8 @@ struct RunSummary {
 
 nlohmann::ordered_json histogram_json(const LatencyHistogram& histogram);
 nlohmann::ordered_json stats_json(const Platform& platform, const RunSummary& run);
+// The IOMMU core's fault counts (sw_stack/iommu), or null when the software never started the core.
+nlohmann::ordered_json iommu_core_json();
 void print_summary(std::ostream& out, const Platform& platform, const RunSummary& run);
 
 }  // namespace iommu_vp::platform

@@ -31,7 +31,6 @@ struct CoreState {
 
 // The state; a BUG when iommu_subsys_init has not run.
 CoreState& core();
-bool core_initialised();
 
 // IOMMU_SET_DOMAIN_MUST_SUCCEED: the switch may not fail (teardown paths, first attach).
 inline constexpr unsigned SET_DOMAIN_MUST_SUCCEED = 1u << 0;

@@ -313,6 +313,7 @@ using kernel::GroupDevice;
 // on the platform and PCI buses and fills their dma_configure/dma_cleanup hooks. Call from a software
 // thread before any IOMMU driver registers. Calling it again does nothing.
 void iommu_subsys_init();
+bool iommu_subsys_initialised();
 
 // ---- instances (section 3.2) ----------------------------------------------------------------------
 

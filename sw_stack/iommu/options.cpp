@@ -64,8 +64,8 @@ void read_option(const kernel::CommandLine& cmdline, const std::string& paramete
         if (const auto value = cmdline.boolean(parameter, &error)) options.*(*flag) = *value;
     } else {
         const auto value = cmdline.integer(parameter, &error);
-        if (value && (*value < 1 || *value > 1000000))
-            error = parameter + "=" + std::to_string(*value) + ": expected 1 to 1000000";
+        if (value && (*value < 1 || static_cast<std::uint64_t>(*value) > kCoreOptionCountMax))
+            error = parameter + "=" + std::to_string(*value) + ": expected 1 to " + std::to_string(kCoreOptionCountMax);
         else if (value)
             options.*std::get<CountField>(row.field) = static_cast<unsigned>(*value);
     }
@@ -77,7 +77,17 @@ void read_option(const kernel::CommandLine& cmdline, const std::string& paramete
 const std::vector<CoreOptionInfo>& core_option_table() {
     static const std::vector<CoreOptionInfo> table = [] {
         std::vector<CoreOptionInfo> infos;
-        for (const OptionRow& row : rows()) infos.push_back(row.info);
+        const CoreOptions defaults;
+        for (const OptionRow& row : rows()) {
+            CoreOptionInfo info = row.info;
+            if (const auto* flag = std::get_if<BoolField>(&row.field)) {
+                info.default_value = defaults.*(*flag) ? 1 : 0;
+            } else {
+                info.flag = false;
+                info.default_value = defaults.*std::get<CountField>(row.field);
+            }
+            infos.push_back(info);
+        }
         return infos;
     }();
     return table;

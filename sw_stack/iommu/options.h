@@ -14,6 +14,7 @@
 
 #include "sw_stack/kernel/command_line.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,10 @@ struct CoreOptions {
 struct CoreOptionInfo {
     const char* name;           // without the sw.core. prefix: "strict"
     const char* description;
+    bool flag = true;           // a boolean; otherwise a count from 1 to kCoreOptionCountMax
+    std::uint64_t default_value = 0;  // CoreOptions{}'s value (0/1 for flags)
 };
+inline constexpr std::uint64_t kCoreOptionCountMax = 1000000;
 // Every option, in the order of CoreOptions.
 const std::vector<CoreOptionInfo>& core_option_table();
 

@@ -55,7 +55,7 @@ CoreState& core() {
     return *state();
 }
 
-bool core_initialised() { return state() != nullptr; }
+bool iommu_subsys_initialised() { return state() != nullptr; }
 
 void iommu_subsys_init() {
     if (state()) return;

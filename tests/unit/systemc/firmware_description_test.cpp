@@ -53,5 +53,14 @@ TEST(FirmwareDescription, MastersBehindAnSmmuNameItAndTheirStreamIds) {
     EXPECT_TRUE(fw.pci_devices.empty());
 }
 
+TEST(FirmwareDescription, TheIommuCoresOptionsFromTheConfigurationPrecedeTheCommandLine) {
+    const platform::PlatformConfig config =
+        load("vtd_traffic.yaml", {"software.enabled=true", "software.core.strict=false",
+                                  "software.core.fq_size=64", "software.core.passthrough=false",
+                                  "software.command_line=iommu.passthrough=1"});
+    // Defaults are left out; the command line comes last, so its settings win.
+    EXPECT_EQ(describe_firmware(config).command_line, "sw.core.strict=0 sw.core.fq_size=64 iommu.passthrough=1");
+}
+
 }  // namespace
 }  // namespace iommu_vp

@@ -6,6 +6,7 @@
 // devices, which walk or notifier probes each one, which group the PCI topology rules give, which
 // domain the policy picks, and what the "hardware" (the fake driver's record of attaches) sees.
 #include "iommu_core_bench.h"
+#include "platform/sc/stats_report.h"
 #include "sc_test.h"
 #include "sw_stack/iommu/core_internal.h"
 #include "sw_stack/kernel/interleave.h"
@@ -432,6 +433,10 @@ TEST_F(IommuCoreTest, FaultsGoToTheDomainsHandlerElseTheDevicesAndPageRequestGro
     EXPECT_EQ(counts.unhandled, 1u);
     EXPECT_EQ(counts.page_requests, 3u);
     EXPECT_EQ(counts.page_groups_delivered, 1u);
+    // The run's statistics carry the same counts.
+    const nlohmann::ordered_json stats = platform::iommu_core_json();
+    EXPECT_EQ(stats["faults"]["unrecoverable"], 3u);
+    EXPECT_EQ(stats["faults"]["page_responses"], 1u);
     EXPECT_EQ(bench.unexpected_reports(), 0u) << bench.reports.str();
 }
 
