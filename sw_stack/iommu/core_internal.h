@@ -76,5 +76,7 @@ int iommu_get_dma_cookie(IommuDomain& domain);
 void iommu_put_dma_cookie(IommuDomain& domain);
 // Section 8.1: the device's DMA goes through `domain` when it is a DMA type. Called with group->mutex.
 void iommu_setup_dma_ops(Device& dev, IommuDomain* domain);
+// Brings up flush queues on a live DMA domain (the DMA -> DMA_FQ type change).
+int iommu_dma_init_fq(IommuDomain& domain);
 
 }  // namespace iommu_vp::iommu

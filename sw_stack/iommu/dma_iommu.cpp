@@ -153,6 +153,19 @@ int dma_prot(DmaDirection dir, bool coherent) {
     return prot;
 }
 
+// iommu_dma_init_fq: a flush queue per CPU, when the driver can defer its flushes.
+int init_flush_queues(DmaCookie& cookie) {
+    if (cookie.fq_enabled) return 0;
+    if (!cookie.domain.owner || !cookie.domain.owner->capable_deferred_flush()) return -EOPNOTSUPP;
+    const CoreOptions& options = core().options;
+    cookie.fq_size = options.fq_size;
+    cookie.fq_timeout = sc_core::sc_time(options.fq_timeout_ms, sc_core::SC_MS);
+    for (unsigned cpu = 0; cpu < kernel::Runtime::get().params().cpus; ++cpu)
+        cookie.queues.push_back(std::make_unique<FlushQueue>());
+    cookie.fq_enabled = true;
+    return 0;
+}
+
 // Section 8.1: the IOVA space, its reserved ranges and, for DMA_FQ, the flush queues.
 int init_domain(IommuDomain& domain, Device& dev) {
     DmaCookie* cookie = cookie_of(domain);
@@ -163,22 +176,12 @@ int init_domain(IommuDomain& domain, Device& dev) {
         // Every member shares the domain: it must agree on the layout.
         return cookie->granule == granule && cookie->start_pfn == start_pfn ? 0 : -EFAULT;
     }
-    const CoreOptions& options = core().options;
     const unsigned cpus = kernel::Runtime::get().params().cpus;
     cookie->granule = granule;
     cookie->start_pfn = start_pfn;
     cookie->iovad = std::make_unique<IovaDomain>(granule, start_pfn, cpus);
-    if (domain.type == IOMMU_DOMAIN_DMA_FQ) {
-        // Without deferred-flush support lazy mode is impossible: silently strict (as Linux does).
-        if (!domain.owner || !domain.owner->capable_deferred_flush()) {
-            domain.type = IOMMU_DOMAIN_DMA;
-        } else {
-            cookie->fq_enabled = true;
-            cookie->fq_size = options.fq_size;
-            cookie->fq_timeout = sc_core::sc_time(options.fq_timeout_ms, sc_core::SC_MS);
-            for (unsigned cpu = 0; cpu < cpus; ++cpu) cookie->queues.push_back(std::make_unique<FlushQueue>());
-        }
-    }
+    // Without deferred-flush support lazy mode is impossible: silently strict (as Linux does).
+    if (domain.type == IOMMU_DOMAIN_DMA_FQ && init_flush_queues(*cookie) != 0) domain.type = IOMMU_DOMAIN_DMA;
     std::vector<IommuResvRegion> regions;
     iommu_get_resv_regions(dev, regions);
     for (const IommuResvRegion& region : regions) {
@@ -282,6 +285,11 @@ void iommu_setup_dma_ops(Device& dev, IommuDomain* domain) {
         kernel::warn_on(true, "iommu_dma_setup_failed", dev.name());
         dev.dma_iommu = false;
     }
+}
+
+int iommu_dma_init_fq(IommuDomain& domain) {
+    DmaCookie* cookie = cookie_of(domain);
+    return cookie && cookie->iovad ? init_flush_queues(*cookie) : -EINVAL;
 }
 
 const DmaDomainStats* iommu_dma_stats(const IommuDomain& domain) {

@@ -248,6 +248,22 @@ int group_alloc_blocking_domain(IommuGroup& group) {
     return 0;
 }
 
+int iommu_group_change_default_domain(IommuGroup& group, unsigned type) {
+    if (!group.default_domain) return -EINVAL;
+    if (type != 0 && type != IOMMU_DOMAIN_IDENTITY && type != IOMMU_DOMAIN_DMA && type != IOMMU_DOMAIN_DMA_FQ)
+        return -EINVAL;
+    kernel::Guard<kernel::Mutex> guard(group.mutex);
+    if (type == IOMMU_DOMAIN_DMA_FQ && group.default_domain->type == IOMMU_DOMAIN_DMA) {
+        if (const int ret = iommu_dma_init_fq(*group.default_domain)) return ret;
+        group.default_domain->type = IOMMU_DOMAIN_DMA_FQ;
+        return 0;
+    }
+    if (group.devices.empty() || group.owner_cnt) return -EPERM;
+    if (const int ret = setup_default_domain(group, type)) return ret;
+    for (GroupDevice* gdev : group.devices) iommu_setup_dma_ops(*gdev->dev, group.default_domain);
+    return 0;
+}
+
 IommuDomain* iommu_paging_domain_alloc(Device& dev) {
     if (!device_iommu_mapped(dev)) return nullptr;
     return domain_alloc_for(*dev_iommu_ops(dev), dev, IOMMU_DOMAIN_UNMANAGED);

@@ -378,6 +378,10 @@ IommuDomain* iommu_get_domain_for_dev(Device& dev);
 // The domain the device is really on (the blocking domain while it is blocked); with group->mutex.
 IommuDomain* iommu_driver_get_domain_for_dev(Device& dev);
 IommuDomain* iommu_get_dma_domain(Device& dev);       // group->default_domain
+// The per-group override (the sysfs "type" attribute, section 5): DMA -> DMA_FQ is done live on the
+// existing domain; any other change needs a group with members and no owner (-EPERM otherwise), and
+// sets up a new default domain of `type` (0: back to the policy's choice).
+int iommu_group_change_default_domain(IommuGroup& group, unsigned type);
 // The global default type after the policy of section 3.1 (options.h).
 unsigned iommu_def_domain_type();
 bool iommu_dma_strict();

@@ -236,5 +236,40 @@ TEST_F(IommuDmaTest, CoherentMemoryIsMappedBothWaysAndPassthroughDevicesUseThePh
     EXPECT_EQ(bench.unexpected_reports(), 0u) << bench.reports.str();
 }
 
+TEST_F(IommuDmaTest, AGroupsDefaultTypeChangesLiveToLazyButOtherwiseOnlyWithoutADriver) {
+    Bench bench;
+    describe_platform(bench);
+    std::vector<std::string> steps;
+    bench.boot([&] {
+        std::vector<PlatformDevice*> devices = boot_platform(bench);
+        Device& a = *devices[0];
+        IommuGroup& group = *a.iommu_group;
+        auto state = [&] {
+            return std::string(domain_type_name(group.default_domain->type)) + " on " + bench.hw.name_of(bench.hw.rid[&a]) +
+                   (a.dma_iommu ? " translated" : " direct");
+        };
+        int ret = iommu_group_change_default_domain(group, IOMMU_DOMAIN_IDENTITY);
+        steps.push_back("identity while bound " + std::string(kernel::errno_name(ret)) + " " + state());
+        ret = iommu_group_change_default_domain(group, IOMMU_DOMAIN_DMA_FQ);
+        steps.push_back("lazy while bound " + std::string(kernel::errno_name(ret)) + " " + state());
+        const std::uint64_t dma = dma_map_single(a, 0x8000'0000, 0x1000, DmaDirection::to_device);
+        dma_unmap_single(a, dma, 0x1000, DmaDirection::to_device);
+        steps.push_back("queued " + std::to_string(iommu_dma_stats(*group.default_domain)->fq_queued));
+        kernel::device_release_driver(a);
+        ret = iommu_group_change_default_domain(group, IOMMU_DOMAIN_IDENTITY);
+        steps.push_back("identity unbound " + std::string(kernel::errno_name(ret)) + " " + state());
+        unregister_all(devices);
+    });
+    sc_core::sc_start();
+    EXPECT_EQ(steps, (std::vector<std::string>{
+                         "identity while bound EPERM DMA on DMA#1 translated",
+                         "lazy while bound 0 DMA_FQ on DMA#1 translated",
+                         "queued 1",
+                         "identity unbound 0 IDENTITY on identity direct",
+                     }));
+    EXPECT_EQ(bench.ops.freed.at(0), "DMA#1");  // the old default domain
+    EXPECT_EQ(bench.unexpected_reports(), 0u) << bench.reports.str();
+}
+
 }  // namespace
 }  // namespace iommu_vp
