@@ -6,7 +6,9 @@
 #include "sw_stack/iommu/iommu.h"
 #include "sw_stack/iommu/options.h"
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace iommu_vp::iommu {
@@ -20,6 +22,9 @@ struct CoreState {
     int next_group_id = 0;
     bool deferred_attach_key = false;           // the crash-kernel static key
     FaultCounts faults;
+    // Linux's log-only messages (dev_warn, pr_warn, dev_err): counted by name, kept apart from the WARN
+    // sites that warn_on counts (section 12's WARN oracle).
+    std::map<std::string, std::uint64_t> notices;
     kernel::NotifierBlock platform_notifier;
     kernel::NotifierBlock pci_notifier;
     // Freed groups and group members stay allocated, poisoned, so that a use after free (a bug
@@ -31,6 +36,8 @@ struct CoreState {
 
 // The state; a BUG when iommu_subsys_init has not run.
 CoreState& core();
+// A log-only message of Linux's (not a WARN): counted under `name`.
+void note(const char* name);
 
 // IOMMU_SET_DOMAIN_MUST_SUCCEED: the switch may not fail (teardown paths, first attach).
 inline constexpr unsigned SET_DOMAIN_MUST_SUCCEED = 1u << 0;
@@ -41,13 +48,17 @@ const IommuOps* dev_iommu_ops(const Device& dev);
 DevIommu* dev_iommu_get(Device& dev);
 void dev_iommu_free(Device& dev);
 // iommu_deinit_device: undoes probe once the device has left its group; with group->mutex.
-void deinit_device(Device& dev, IommuGroup& group);
+// `hw_domain` is where the device's translation points now (the blocking domain for a blocked member).
+void deinit_device(Device& dev, IommuGroup& group, IommuDomain* hw_domain);
 
 // ---- groups (group.cpp) ----
 GroupDevice* find_group_device(IommuGroup& group, const Device& dev);
 Device* group_first_dev(IommuGroup& group);
 // Unlinks `dev` from its group and frees the member after group->mutex is dropped (section 15).
 void group_remove_device(Device& dev);
+// Frees an unlinked member: cancels its quarantine work (which takes group->mutex, so the caller must
+// not hold it), then retires it poisoned.
+void free_group_device(GroupDevice* gdev);
 
 // ---- reset and quarantine (reset.cpp) ----
 // The body of a member's quarantine work: under group->mutex, blocks the member unless it has left.
@@ -64,7 +75,8 @@ int device_set_domain(IommuGroup& group, Device& dev, IommuDomain* new_domain, I
 // The low-level attach: the driver's attach_dev; a success clears attach_deferred (section 6 rule 6).
 int attach_device(IommuDomain& domain, Device& dev, IommuDomain* old_domain);
 int group_alloc_blocking_domain(IommuGroup& group);
-void create_device_direct_mappings(IommuDomain& domain, Device& dev);
+// 0, or the first iommu_map error.
+int create_device_direct_mappings(IommuDomain& domain, Device& dev);
 IommuDomain* domain_alloc_for(const IommuOps& ops, Device& dev, unsigned type);
 // Reports a use of a freed object (section 12's memory oracle); true when `freed`.
 bool used_after_free(bool freed, const char* what, const std::string& name);

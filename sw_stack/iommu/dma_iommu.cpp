@@ -122,7 +122,7 @@ void DmaCookie::queue_iova(std::uint64_t pfn, std::uint64_t pages, std::vector<s
 
 // iommu_dma_free_fq: the domain is going away; its queued ranges need no more flushing.
 void DmaCookie::drop_queues() {
-    fq_timer.remove();
+    fq_timer.remove_sync();  // a running flush must finish before the cookie goes
     for (auto& queue : queues)
         for (FlushQueueEntry& entry : queue->entries) free_pages(entry.freelist);
     queues.clear();

@@ -15,7 +15,7 @@ bool is_blocking(const IommuGroup& group, const IommuDomain& domain) {
 
 // The type one device asks for (iommu_get_def_domain_type): a conflict between members is a driver
 // error; IDENTITY wins it.
-unsigned member_domain_type(IommuGroup& group, Device& dev, unsigned current) {
+unsigned member_domain_type(Device& dev, unsigned current) {
     const IommuOps& ops = *dev_iommu_ops(dev);
     unsigned type = 0;
     if (ops.default_domain)
@@ -24,8 +24,7 @@ unsigned member_domain_type(IommuGroup& group, Device& dev, unsigned current) {
         type = const_cast<IommuOps&>(ops).def_domain_type(dev);
     if (!type || type == current) return current;
     if (!current) return type;
-    kernel::warn_on(true, "def_domain_type_conflict",
-                    "group " + group.name + ": " + domain_type_name(current) + " and " + domain_type_name(type));
+    note("def_domain_type_conflict");  // Linux: dev_err_ratelimited
     return type == IOMMU_DOMAIN_IDENTITY ? type : current;
 }
 
@@ -34,13 +33,13 @@ int requested_default_type(IommuGroup& group, unsigned target_type) {
     unsigned driver_type = 0;
     Device* untrusted = nullptr;
     for (GroupDevice* gdev : group.devices) {
-        driver_type = member_domain_type(group, *gdev->dev, driver_type);
+        driver_type = member_domain_type(*gdev->dev, driver_type);
         if (kernel::dev_is_pci(*gdev->dev) && kernel::to_pci_dev(*gdev->dev).untrusted) untrusted = gdev->dev;
     }
     // An external-facing device is never trusted with anything but strict translation (I-DMA-4).
     if (untrusted) {
         if (driver_type && driver_type != IOMMU_DOMAIN_DMA) {
-            kernel::warn_on(true, "untrusted_device_domain_type", untrusted->name());
+            note("untrusted_device_domain_type");  // Linux: dev_err_ratelimited
             return -1;
         }
         driver_type = IOMMU_DOMAIN_DMA;
@@ -67,7 +66,7 @@ IommuDomain* alloc_default_domain(IommuGroup& group, unsigned req_type) {
     if (IommuDomain* domain = alloc_group_domain(group, global)) return domain;
     if (global == IOMMU_DOMAIN_DMA) return nullptr;
     IommuDomain* domain = alloc_group_domain(group, IOMMU_DOMAIN_DMA);
-    kernel::warn_on(domain != nullptr, "default_domain_fallback_to_dma", "group " + group.name);
+    if (domain) note("default_domain_fallback_to_dma");  // Linux: pr_warn
     return domain;
 }
 
@@ -105,11 +104,12 @@ void iommu_domain_free(IommuDomain* domain) {
 bool used_domain_after_free(const IommuDomain& domain) { return used_after_free(domain.freed, "domain", domain.name); }
 
 // Section 3.6: direct (RMRR/RMR) regions mapped 1:1 in DMA domains, before any member is attached.
-void create_device_direct_mappings(IommuDomain& domain, Device& dev) {
+int create_device_direct_mappings(IommuDomain& domain, Device& dev) {
     std::vector<IommuResvRegion> regions;
     iommu_get_resv_regions(dev, regions);
-    const std::uint64_t granule = domain.pgsize_bitmap ? (domain.pgsize_bitmap & -domain.pgsize_bitmap) : 0;
+    const std::uint64_t granule = domain.pgsize_bitmap ? (domain.pgsize_bitmap & (~domain.pgsize_bitmap + 1)) : 0;
     bool mapped_any = false;
+    int ret = 0;
     for (const IommuResvRegion& region : regions) {
         if (region.type == ResvType::direct && dev.iommu) dev.iommu->require_direct = true;
         if ((region.type != ResvType::direct && region.type != ResvType::direct_relaxable) ||
@@ -117,12 +117,15 @@ void create_device_direct_mappings(IommuDomain& domain, Device& dev) {
             continue;
         const std::uint64_t start = region.start & ~(granule - 1);
         const std::uint64_t end = (region.start + region.length + granule - 1) & ~(granule - 1);
-        for (std::uint64_t address = start; address < end; address += granule) {
+        for (std::uint64_t address = start; address < end && !ret; address += granule) {
             if (domain.iova_to_phys(address)) continue;  // mapped already (another member's region)
-            if (iommu_map(domain, address, address, granule, region.prot) == 0) mapped_any = true;
+            ret = iommu_map(domain, address, address, granule, region.prot);
+            mapped_any = mapped_any || !ret;
         }
+        if (ret) break;
     }
     if (mapped_any) domain.flush_iotlb_all();
+    return ret;
 }
 
 int setup_default_domain(IommuGroup& group, unsigned target_type) {
@@ -139,20 +142,31 @@ int setup_default_domain(IommuGroup& group, unsigned target_type) {
             return ret;
         }
     }
-    for (GroupDevice* gdev : group.devices) create_device_direct_mappings(*domain, *gdev->dev);
+    // Before any attach, so firmware-initiated DMA never loses its mapping; some drivers can only
+    // map after an attach, so a failure is retried afterwards.
+    bool direct_failed = false;
+    for (GroupDevice* gdev : group.devices)
+        if (create_device_direct_mappings(*domain, *gdev->dev)) direct_failed = true;
     group.default_domain = domain;  // published early: the per-device attach compares against it
     int ret = 0;
     if (!group.domain) {
         // A driver may not fail the first attach (MUST_SUCCEED).
         ret = group_set_domain_internal(group, domain, SET_DOMAIN_MUST_SUCCEED);
         kernel::warn_on(ret != 0, "first_attach_failed", "group " + group.name);
-    } else {
-        ret = group_set_domain(group, domain);
-        if (ret) {
-            if (old_domain) {
-                group.default_domain = old_domain;
-                iommu_domain_free(domain);
-            }
+    } else if ((ret = group_set_domain(group, domain)) != 0) {
+        if (old_domain) {
+            group.default_domain = old_domain;
+            iommu_domain_free(domain);
+        }
+        return ret;
+    }
+    if (direct_failed) {
+        for (GroupDevice* gdev : group.devices)
+            if ((ret = create_device_direct_mappings(*domain, *gdev->dev)) != 0) break;
+        if (ret && old_domain) {  // back to the old default domain
+            group_set_domain_internal(group, old_domain, SET_DOMAIN_MUST_SUCCEED);
+            group.default_domain = old_domain;
+            iommu_domain_free(domain);
             return ret;
         }
     }
@@ -171,15 +185,16 @@ int attach_device(IommuDomain& domain, Device& dev, IommuDomain* old_domain) {
 int device_set_domain(IommuGroup& group, Device& dev, IommuDomain* new_domain, IommuDomain* old_domain,
                       unsigned flags) {
     const CoreOptions& options = core().options;
+    // First, so that a refused switch leaves a deferred device deferred.
+    if (dev.iommu && dev.iommu->require_direct && is_blocking(group, *new_domain)) {
+        note("firmware_requires_direct_mapping");  // Linux: dev_warn
+        return -EINVAL;
+    }
     if (dev.iommu && dev.iommu->attach_deferred) {
         // Rule 2: joining the default domain while deferred touches no hardware. Rule 3: any other
         // domain is attached now (the S1c bug defers those too).
         if (new_domain == group.default_domain || options.bug_defer_every_domain) return 0;
         dev.iommu->attach_deferred = false;
-    }
-    if (dev.iommu && dev.iommu->require_direct && is_blocking(group, *new_domain)) {
-        kernel::warn_on(true, "firmware_requires_direct_mapping", dev.name());
-        return -EINVAL;
     }
     kernel::interleaving_point("set_domain.before_attach:", dev.name());
     const int ret = attach_device(*new_domain, dev, old_domain);
@@ -211,8 +226,10 @@ int group_set_domain_internal(IommuGroup& group, IommuDomain* new_domain, unsign
                 ++switched;
                 continue;
             }
-            // Put back the members already switched; a failure here is a driver bug.
-            for (std::size_t i = 0; i < switched; ++i) {
+            // Put back the members already switched and the one that failed (its driver may have
+            // left it half-way): DMA must only ever reach the old or the new domain. A failure here
+            // is a driver bug.
+            for (std::size_t i = 0; i <= switched; ++i) {
                 GroupDevice* done = group.devices[i];
                 if (done->blocked || !group.domain) continue;
                 kernel::warn_on(device_set_domain(group, *done->dev, group.domain, new_domain, SET_DOMAIN_MUST_SUCCEED) != 0,
@@ -344,7 +361,8 @@ int iommu_deferred_attach(Device& dev, IommuDomain& domain) {
     if (!group) return -EINVAL;
     kernel::Guard<kernel::Mutex> guard(group->mutex);
     const GroupDevice* gdev = find_group_device(*group, dev);
-    if (gdev && gdev->blocked && !options.bug_deferred_attach_ignores_reset) return -EBUSY;
+    if (!gdev || !dev.iommu) return -ENODEV;  // released while this mapper waited
+    if (gdev->blocked && !options.bug_deferred_attach_ignores_reset) return -EBUSY;
     if (!dev.iommu->attach_deferred) return 0;  // another mapper attached it meanwhile
     kernel::interleaving_point("IP1.3a.before_hw_attach:", dev.name());
     const int ret = attach_device(domain, dev, nullptr);

@@ -46,24 +46,35 @@ int iommu_report_device_fault(Device& dev, const PageRequest& request) {
     FaultCounts& counts = core().faults;
     ++counts.page_requests;
     if (!dev.iommu || !dev.iommu_group) return -ENODEV;
-    if (!request.last_page) {  // held until the group's last request; no answer needed for it
-        dev.iommu->partial_iopf[request.grpid].push_back(request);
-        return 0;
-    }
     auto group = std::make_shared<IopfGroup>();
-    group->dev = &dev;
-    const auto held = dev.iommu->partial_iopf.find(request.grpid);
-    if (held != dev.iommu->partial_iopf.end()) {
-        for (const PageRequest& earlier : held->second)
-            if (iopf_key(earlier) == iopf_key(request)) group->faults.push_back(earlier);
-        held->second.clear();
-        dev.iommu->partial_iopf.erase(held);
+    {
+        kernel::Guard<kernel::Mutex> guard(dev.iommu->lock);
+        if (!request.last_page) {  // held until the group's last request; no answer needed for it
+            dev.iommu->partial_iopf[request.grpid].push_back(request);
+            return 0;
+        }
+        auto held = dev.iommu->partial_iopf.find(request.grpid);
+        if (held != dev.iommu->partial_iopf.end()) {
+            std::vector<PageRequest>& requests = held->second;
+            for (auto it = requests.begin(); it != requests.end();) {
+                if (iopf_key(*it) == iopf_key(request)) {
+                    group->faults.push_back(*it);
+                    it = requests.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            if (requests.empty()) dev.iommu->partial_iopf.erase(held);
+        }
     }
     group->faults.push_back(request);
-    IommuDomain* domain = fault_domain(*dev.iommu_group, request);
+    group->dev = &dev;
+    IommuGroup& iommu_group = *dev.iommu_group;
+    IommuDomain* domain = fault_domain(iommu_group, request);
     if (!domain || !domain->iopf_handler) return -ENODEV;  // the driver completes it
     group->domain = domain;
-    ++dev.iommu->iopf_outstanding[iopf_key(request)];
+    group->iommu_group = iommu_group_ref_get(&iommu_group);
+    ++iommu_group.iopf_outstanding[iopf_key(request)];
     ++counts.page_groups_delivered;
     domain->iopf_handler(group);
     return 0;
@@ -81,17 +92,36 @@ void iopf_group_response(IopfGroup& group, PageResponseCode code) {
     response.code = code;
     Device& dev = *group.dev;
     if (const IommuOps* ops = dev_iommu_ops(dev)) const_cast<IommuOps*>(ops)->page_response(dev, last, response);
-    if (dev.iommu) {
-        unsigned& outstanding = dev.iommu->iopf_outstanding[iopf_key(last)];
+    if (IommuGroup* iommu_group = group.iommu_group) {
+        unsigned& outstanding = iommu_group->iopf_outstanding[iopf_key(last)];
         if (outstanding) --outstanding;
-        dev.iommu->iopf_answered.wake_up();
+        iommu_group->iopf_answered.wake_up();
+        group.iommu_group = nullptr;
+        iommu_group_put(iommu_group);
     }
 }
+
+namespace {
+
+// iommu_remove_dev_pasid: the PASID of every member that has PASIDs to the driver's blocked domain.
+void remove_group_pasid(IommuGroup& group, std::uint32_t pasid, IommuDomain& domain) {
+    for (GroupDevice* gdev : group.devices) {
+        Device& dev = *gdev->dev;
+        if (!dev.iommu || !dev.iommu->max_pasids) continue;
+        IommuDomain* blocked = dev_iommu_ops(dev)->blocked_domain;
+        kernel::warn_on(!blocked || blocked->set_dev_pasid(dev, pasid, &domain) != 0, "remove_dev_pasid_failed",
+                        dev.name());
+    }
+}
+
+}  // namespace
 
 int iommu_attach_device_pasid(IommuDomain& domain, Device& dev, std::uint32_t pasid) {
     IommuGroup* group = dev.iommu_group;
     if (!group) return -ENODEV;
     if (!device_iommu_mapped(dev) || dev_iommu_ops(dev) != domain.owner || pasid == 0) return -EINVAL;
+    // Detaching needs a blocked domain that can take a PASID.
+    if (!dev_iommu_ops(dev)->blocked_domain) return -EOPNOTSUPP;
     kernel::Guard<kernel::Mutex> guard(group->mutex);
     if (group->recovery_cnt) return -EBUSY;
     for (GroupDevice* gdev : group->devices)
@@ -101,9 +131,9 @@ int iommu_attach_device_pasid(IommuDomain& domain, Device& dev, std::uint32_t pa
     for (GroupDevice* gdev : group->devices) {
         if (!gdev->dev->iommu || !gdev->dev->iommu->max_pasids) continue;
         if (const int ret = domain.set_dev_pasid(*gdev->dev, pasid, nullptr)) {
-            // Take back what was attached: the blocked domain, as Linux's remove_dev_pasid does.
             for (Device* done : attached)
-                if (group->blocking_domain) group->blocking_domain->set_dev_pasid(*done, pasid, &domain);
+                kernel::warn_on(dev_iommu_ops(*done)->blocked_domain->set_dev_pasid(*done, pasid, &domain) != 0,
+                                "remove_dev_pasid_failed", done->name());
             return ret;
         }
         attached.push_back(gdev->dev);
@@ -117,20 +147,20 @@ int iommu_attach_device_pasid(IommuDomain& domain, Device& dev, std::uint32_t pa
 void iommu_detach_device_pasid(IommuDomain& domain, Device& dev, std::uint32_t pasid) {
     IommuGroup* group = dev.iommu_group;
     if (!group) return;
-    // Faults in flight for the PASID are answered before its domain goes (section 9).
-    if (dev.iommu) dev.iommu->iopf_answered.wait_event([&] { return !dev.iommu || !dev.iommu->iopf_outstanding[pasid]; });
-    kernel::Guard<kernel::Mutex> guard(group->mutex);
-    const auto found = group->pasid_array.find(pasid);
-    if (kernel::warn_on(found == group->pasid_array.end() || found->second != &domain, "detach_pasid_mismatch",
-                        dev.name()))
-        return;
-    group_alloc_blocking_domain(*group);
-    for (GroupDevice* gdev : group->devices)
-        if (gdev->dev->iommu && gdev->dev->iommu->max_pasids && group->blocking_domain)
-            group->blocking_domain->set_dev_pasid(*gdev->dev, pasid, &domain);
-    group->pasid_lock.lock();
-    group->pasid_array.erase(pasid);
-    group->pasid_lock.unlock();
+    {
+        kernel::Guard<kernel::Mutex> guard(group->mutex);
+        const auto found = group->pasid_array.find(pasid);
+        if (kernel::warn_on(found == group->pasid_array.end() || found->second != &domain, "detach_pasid_mismatch",
+                            dev.name()))
+            return;
+        // Unpublished first, so that no new fault reaches the domain; then the hardware.
+        group->pasid_lock.lock();
+        group->pasid_array.erase(found);
+        group->pasid_lock.unlock();
+        remove_group_pasid(*group, pasid, domain);
+    }
+    // Faults already delivered for the PASID are answered before its domain may go (section 9).
+    group->iopf_answered.wait_event([&] { return group->iopf_outstanding[pasid] == 0; });
 }
 
 }  // namespace iommu_vp::iommu

@@ -179,6 +179,14 @@ int iommu_group_for_each_dev(IommuGroup& group, const std::function<int(Device&)
     return 0;
 }
 
+void free_group_device(GroupDevice* gdev) {
+    kernel::interleaving_point("IP4.8.cancel_after_unlock:", gdev->name);
+    kernel::cancel_work_sync(gdev->quarantine_work);
+    gdev->freed = true;
+    core().retired_members.emplace_back(gdev);
+    kernel::interleaving_point("IP4.9.gdev_freed:", gdev->name);
+}
+
 // Section 11 with the ordering of section 15 (v3 06/11): under group->mutex the member is unlinked,
 // the emptiness invariant checked and the device deinitialised; the quarantine work is cancelled and
 // the member freed only after the mutex is dropped, since that work takes the mutex itself.
@@ -197,31 +205,25 @@ void group_remove_device(Device& dev) {
         kernel::warn_on(group.owner_cnt != 0 || group.domain != group.default_domain, "group_empty_not_default",
                         "group " + group.name);
     kernel::interleaving_point("IP4.5.after_unlink_assert:", dev.name());
+    IommuDomain* hw_domain = gdev->blocked ? group.blocking_domain : group.domain;
     if (gdev->blocked) {
         gdev->blocked = false;
         --group.recovery_cnt;
     }
     if (device_iommu_mapped(dev)) {
         kernel::interleaving_point("release.before_deinit:", dev.name());
-        deinit_device(dev, group);
+        deinit_device(dev, group, hw_domain);
     } else {
         dev.iommu_group = nullptr;
     }
-    const bool cancel_under_lock = c.options.bug_cancel_quarantine_under_lock;
-    if (cancel_under_lock) {
+    if (c.options.bug_cancel_quarantine_under_lock) {
         kernel::interleaving_point("IP4.6.cancel_under_lock:", dev.name());
         kernel::cancel_work_sync(gdev->quarantine_work);
     }
     group.mutex.unlock();
     kernel::interleaving_point("IP4.7.unlocked:", dev.name());
     kernel::interleaving_point("release.after_unlock:", dev.name());
-    if (!cancel_under_lock) {
-        kernel::interleaving_point("IP4.8.cancel_after_unlock:", dev.name());
-        kernel::cancel_work_sync(gdev->quarantine_work);
-    }
-    gdev->freed = true;
-    c.retired_members.emplace_back(gdev);
-    kernel::interleaving_point("IP4.9.gdev_freed:", dev.name());
+    free_group_device(gdev);
     iommu_group_put(&group);  // the member's reference
 }
 

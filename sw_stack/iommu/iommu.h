@@ -102,6 +102,7 @@ struct PageResponse {
 // the group, the last one last.
 struct IopfGroup {
     Device* dev = nullptr;
+    IommuGroup* iommu_group = nullptr;  // holds a reference until the group is answered
     IommuDomain* domain = nullptr;
     std::vector<PageRequest> faults;
     bool answered = false;
@@ -259,12 +260,9 @@ struct DevIommu {
     // A per-device fault handler (iommu_register_device_fault_handler's successor: the device's own
     // sink for unrecoverable faults), counted in the statistics.
     std::function<int(Device& dev, std::uint64_t iova, int flags)> fault_handler;
-    // Page requests held until their group's last request arrives (section 9), by group index.
+    // Page requests held until their group's last request arrives (section 9), by group index; under
+    // `lock`.
     std::map<std::uint32_t, std::vector<iommu::PageRequest>> partial_iopf;
-    // Groups delivered and not answered yet, by PASID (0 for the RID): a PASID is detached only once
-    // its faults are answered.
-    std::map<std::uint32_t, unsigned> iopf_outstanding;
-    WaitQueue iopf_answered{"iopf_answered"};
 };
 
 // One member of a group (struct group_device).
@@ -297,6 +295,10 @@ struct IommuGroup {
     SpinLock pasid_lock{"group->pasid_array"};
     unsigned recovery_cnt = 0;          // members blocked for reset/recovery
     bool pending_default_domain = false;  // on a bus walk's pending list
+    // Page-request groups delivered and not answered yet, by PASID (0 for the RID): a PASID is
+    // detached only once its faults are answered (section 9).
+    std::map<std::uint32_t, unsigned> iopf_outstanding;
+    WaitQueue iopf_answered{"iopf_answered"};
     void* iommu_data = nullptr;         // iommu_group_get/set_iommudata
     bool freed = false;
 };
@@ -449,6 +451,8 @@ struct FaultCounts {
     std::uint64_t page_responses = 0;
 };
 const FaultCounts& iommu_fault_counts();
+// Linux's log-only messages so far, by name (firmware_requires_direct_mapping, ...).
+const std::map<std::string, std::uint64_t>& iommu_notice_counts();
 
 // ---- reset and quarantine (section 10, 15) --------------------------------------------------------
 

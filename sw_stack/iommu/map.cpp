@@ -87,7 +87,7 @@ std::uint64_t iommu_unmap_fast(IommuDomain& domain, std::uint64_t iova, std::uin
     if (!domain.is_paging() || !domain.pgsize_bitmap) return 0;
     const std::uint64_t min_pagesz = lowest_bit(domain.pgsize_bitmap);
     if (!size || ((iova | size) & (min_pagesz - 1))) {
-        kernel::warn_on(true, "unmap_unaligned", domain.name);
+        note("unmap_unaligned");  // Linux: pr_err
         return 0;
     }
     std::uint64_t done = 0;

@@ -10,7 +10,11 @@ namespace {
 
 // Without a fwspec (VT-d, AMD register with no firmware node), any instance without a node serves.
 const IommuOps* ops_for(const Device& dev) {
-    if (const IommuFwspec* fwspec = dev_iommu_fwspec_get(dev)) return fwspec->ops;
+    // Looked up again by node: an instance unregistered since the fwspec was made serves nobody.
+    if (const IommuFwspec* fwspec = dev_iommu_fwspec_get(dev)) {
+        const IommuDevice* iommu = iommu_device_from_fwnode(fwspec->iommu_fwnode);
+        return iommu ? iommu->ops : nullptr;
+    }
     CoreState& c = core();
     c.device_list_lock.lock();
     const IommuOps* found = nullptr;
@@ -35,8 +39,11 @@ int init_device(Device& dev) {
     if (!dev.iommu->fwspec) {
         if (!c.options.linux_faithful_walk) {
             // Strengthened (section 7 item 4): only the firmware step, under the probe lock we hold,
-            // whatever dev->driver says; it never reads the driver and is idempotent.
-            iommu_configure_firmware(dev);
+            // whether or not dev->driver is set (a bind may be in really_probe's gap before its
+            // dma_configure); it never reads the driver and is idempotent. A device whose driver
+            // finished binding without an IOMMU (after the deferred-probe timeout) uses physical DMA
+            // addresses: translating it underneath its driver would be worse than leaving it alone.
+            if (!kernel::device_is_bound(dev)) iommu_configure_firmware(dev);
         } else if (!dev.driver && dev.bus && dev.bus->dma_configure) {
             // Linux: the bus's whole dma_configure, with the probe lock dropped (it takes it itself).
             kernel::interleaving_point("probe.init_device.before_dma_configure:", dev.name());
@@ -84,7 +91,8 @@ int init_device(Device& dev) {
 }  // namespace
 
 // Undoes init_device once the device has left its group (iommu_deinit_device). With group->mutex.
-void deinit_device(Device& dev, IommuGroup& group) {
+// `hw_domain` is the domain the device's translation points at now.
+void deinit_device(Device& dev, IommuGroup& group, IommuDomain* hw_domain) {
     CoreState& c = core();
     kernel::assert_held(group.mutex);
     IommuOps& ops = const_cast<IommuOps&>(*dev_iommu_ops(dev));
@@ -94,7 +102,7 @@ void deinit_device(Device& dev, IommuGroup& group) {
         IommuDomain* release_domain = ops.release_domain;
         if (dev.iommu->require_direct && ops.identity_domain && release_domain == ops.blocked_domain)
             release_domain = ops.identity_domain;
-        release_domain->attach_dev(dev, group.domain);
+        release_domain->attach_dev(dev, hw_domain);
     }
     ops.release_device(dev);
     if (group.devices.empty()) {
@@ -132,8 +140,10 @@ int probe_device_locked(Device& dev, std::vector<IommuGroup*>* pending_groups) {
     kernel::interleaving_point("probe.enter:", dev.name());
     if (dev.iommu_group) return 0;  // probed already
     if (const int ret = init_device(dev)) return ret;
-    // A device that missed the bus walk and is probed from its own driver's bind (the replay).
-    kernel::warn_on(dev.driver != nullptr, "late_iommu_probe_at_bind", dev.name());
+    // A device that missed the bus walk and is probed from its own driver's bind (the replay). The
+    // strengthened walk probes a device in really_probe's gap in order: not late.
+    const bool in_order_walk = pending_groups && !c.options.linux_faithful_walk;
+    kernel::warn_on(dev.driver != nullptr && !in_order_walk, "late_iommu_probe_at_bind", dev.name());
     IommuGroup& group = *dev.iommu_group;
     auto* gdev = new GroupDevice(dev, group);
     group.mutex.lock();
@@ -152,9 +162,9 @@ int probe_device_locked(Device& dev, std::vector<IommuGroup*>* pending_groups) {
     }
     if (ret) {
         group.devices.pop_back();
-        delete gdev;
-        deinit_device(dev, group);
+        deinit_device(dev, group, group.domain);
         group.mutex.unlock();
+        free_group_device(gdev);  // it was visible to the fault path: freed as removal frees it
         iommu_group_put(&group);  // init_device's reference
         return ret;
     }

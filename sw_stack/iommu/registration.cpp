@@ -59,7 +59,13 @@ int bus_iommu_probe(kernel::Bus& bus) {
     std::vector<IommuGroup*> pending;
     int ret = kernel::bus_for_each_dev(bus, [&](Device& dev) { return probe_iommu_group(dev, pending); });
     for (IommuGroup* group : pending) {
-        if (!ret) ret = finalise_group(*group);
+        if (!ret) {
+            ret = finalise_group(*group);
+        } else {
+            // Not finalised after an error: a later walk or a notifier must be able to queue it again.
+            kernel::Guard<kernel::Mutex> guard(group->mutex);
+            group->pending_default_domain = false;
+        }
         iommu_group_put(group);  // the pending list's reference
     }
     return ret;

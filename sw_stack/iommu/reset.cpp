@@ -26,7 +26,10 @@ int block_member(IommuGroup& group, GroupDevice& gdev) {
         if (const int ret = attach_device(*group.blocking_domain, *gdev.dev, group.domain)) return ret;
     }
     gdev.dev->iommu->attach_deferred = deferred;
-    for (const auto& [pasid, domain] : group.pasid_array) group.blocking_domain->set_dev_pasid(*gdev.dev, pasid, domain);
+    IommuDomain* blocked = dev_iommu_ops(*gdev.dev)->blocked_domain;
+    for (const auto& [pasid, domain] : group.pasid_array)
+        kernel::warn_on(!blocked || blocked->set_dev_pasid(*gdev.dev, pasid, domain) != 0, "remove_dev_pasid_failed",
+                        gdev.name);
     gdev.blocked = true;
     ++group.recovery_cnt;
     // A variant the quarantine scenario must reject: the group's own domain moved as well.
@@ -57,7 +60,8 @@ void pci_dev_reset_iommu_done(Device& dev) {
     if (group.domain && group.domain != group.blocking_domain && !dev.iommu->attach_deferred)
         kernel::warn_on(attach_device(*group.domain, dev, group.blocking_domain) != 0, "reset_done_reattach", dev.name());
     for (const auto& [pasid, domain] : group.pasid_array)
-        kernel::warn_on(domain->set_dev_pasid(dev, pasid, group.blocking_domain) != 0, "reset_done_pasid", dev.name());
+        kernel::warn_on(domain->set_dev_pasid(dev, pasid, dev_iommu_ops(dev)->blocked_domain) != 0, "reset_done_pasid",
+                        dev.name());
     gdev->blocked = false;
     --group.recovery_cnt;
 }

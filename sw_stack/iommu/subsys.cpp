@@ -96,5 +96,7 @@ void iommu_set_deferred_attach_enabled(bool enabled) { core().deferred_attach_ke
 bool iommu_deferred_attach_enabled() { return core().deferred_attach_key; }
 
 const FaultCounts& iommu_fault_counts() { return core().faults; }
+const std::map<std::string, std::uint64_t>& iommu_notice_counts() { return core().notices; }
+void note(const char* name) { ++core().notices[name]; }
 
 }  // namespace iommu_vp::iommu

@@ -147,7 +147,10 @@ private:
             timers_.erase(first);
             timer.pending_ = false;
             ++self.preempt_count;  // softirq context
+            timer.running_ = true;
             timer.callback_();
+            timer.running_ = false;
+            timer.callback_done_.notify(sc_core::SC_ZERO_TIME);
             --self.preempt_count;
         }
     }
@@ -173,6 +176,13 @@ bool Timer::remove() {
     TimerWheel::get().disarm(*this);
     pending_ = false;
     return true;
+}
+
+bool Timer::remove_sync(const char* file, unsigned line) {
+    const bool was_pending = remove();
+    while (running_)
+        Runtime::get().wait_on(WaitTarget::other, this, name_, callback_done_, false, file, line);
+    return was_pending;
 }
 
 DelayedWork::DelayedWork(std::string name, std::function<void()> function)

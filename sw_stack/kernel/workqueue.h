@@ -99,6 +99,9 @@ public:
     bool modify(const sc_core::sc_time& delay);
     // Disarms it (del_timer); true if it was pending. A running callback is not waited for.
     bool remove();
+    // Disarms it and waits until a running callback has returned (del_timer_sync / timer_shutdown_sync):
+    // afterwards the callback's data may be freed. Must not be called from the callback itself.
+    bool remove_sync(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE());
     bool pending() const { return pending_; }
     const std::string& name() const { return name_; }
 
@@ -107,7 +110,9 @@ private:
     std::string name_;
     std::function<void()> callback_;
     bool pending_ = false;
+    bool running_ = false;
     sc_core::sc_time expires_;
+    sc_core::sc_event callback_done_;
 };
 
 class DelayedWork {

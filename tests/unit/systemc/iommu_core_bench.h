@@ -222,6 +222,7 @@ struct Bench {
             ops.instance.name = dev.name();
             return iommu_device_register(ops.instance, ops, &dev);
         };
+        iommu_driver.remove = [this](Device&) { iommu_device_unregister(ops.instance); };
         client_driver.of_match_table = {"test,client"};
         client_driver.probe = [this](Device& dev) {
             bound.push_back(dev.name());
@@ -229,11 +230,15 @@ struct Bench {
         };
     }
     void boot(std::function<void()> body) { runtime->spawn("boot", std::move(body)); }
-    // Reports other than the named warnings the test expects: lock-order, hang, BUG, config.
-    std::size_t unexpected_reports() const {
+    // Reports other than the named warnings the test expects: lock-order, hang, BUG, config, and any
+    // WARN not in `expected_warnings`.
+    std::size_t unexpected_reports(const std::set<std::string>& expected_warnings = {}) const {
         std::size_t count = 0;
-        for (const kernel::RuntimeReport& report : runtime->reports())
-            if (report.kind != "warning") ++count;
+        for (const kernel::RuntimeReport& report : runtime->reports()) {
+            const bool expected = report.kind == "warning" && report.title.rfind("WARN ", 0) == 0 &&
+                                  expected_warnings.count(report.title.substr(5));
+            if (!expected) ++count;
+        }
         return count;
     }
 };
@@ -257,8 +262,13 @@ inline std::vector<kernel::PlatformDevice*> boot_platform(Bench& bench) {
     return devices;
 }
 
+// Unregisters the devices, last added first, the IOMMUs after every client (an IOMMU whose clients
+// are still bound is not something a driver allows to go).
 inline void unregister_all(const std::vector<kernel::PlatformDevice*>& devices) {
-    for (auto it = devices.rbegin(); it != devices.rend(); ++it) kernel::platform_device_unregister(**it);
+    for (const bool iommus : {false, true})
+        for (auto it = devices.rbegin(); it != devices.rend(); ++it)
+            if (((*it)->fwnode && (*it)->fwnode->compatible == "test,iommu") == iommus)
+                kernel::platform_device_unregister(**it);
 }
 
 }  // namespace iommu_vp::testing::iommu_bench
