@@ -265,10 +265,11 @@ inline std::vector<kernel::PlatformDevice*> boot_platform(Bench& bench) {
 // Unregisters the devices, last added first, the IOMMUs after every client (an IOMMU whose clients
 // are still bound is not something a driver allows to go).
 inline void unregister_all(const std::vector<kernel::PlatformDevice*>& devices) {
+    std::vector<kernel::PlatformDevice*> order;  // decided first: an unregistered device may be freed
     for (const bool iommus : {false, true})
         for (auto it = devices.rbegin(); it != devices.rend(); ++it)
-            if (((*it)->fwnode && (*it)->fwnode->compatible == "test,iommu") == iommus)
-                kernel::platform_device_unregister(**it);
+            if (((*it)->fwnode && (*it)->fwnode->compatible == "test,iommu") == iommus) order.push_back(*it);
+    for (kernel::PlatformDevice* dev : order) kernel::platform_device_unregister(*dev);
 }
 
 }  // namespace iommu_vp::testing::iommu_bench

@@ -350,8 +350,9 @@ TEST_F(IommuCoreTest, DeferredAttachSkipsTheDefaultDomainAtProbeButNeverAnExplic
         iommu_detach_device(*own, b);
         iommu_domain_free(own);
         // Removed before any DMA: release leaves the inherited translation alone.
+        const std::string removed = c.name();  // the device is freed by its unregistration
         kernel::platform_device_unregister(*devices[3]);
-        steps.push_back("removed " + c.name());
+        steps.push_back("removed " + removed);
         devices.pop_back();
         unregister_all(devices);
     });
@@ -541,6 +542,7 @@ TEST_F(IommuCoreTest, AQuarantinedLastDeviceIsRemovedWithoutWarningsAndNothingRe
 struct QuarantineRace {
     std::vector<std::string> steps;
     std::unique_ptr<Bench> bench;
+    std::vector<PciDev*> functions;  // not on the thread's stack: with the bug the thread never wakes
 };
 
 QuarantineRace run_quarantine_race(const char* command_line) {
@@ -561,14 +563,14 @@ QuarantineRace run_quarantine_race(const char* command_line) {
     both.listeners = {&pause, &worker_waits};
     kernel::set_interleaving_listener(&both);
     bench.boot([&] {
-        std::vector<PciDev*> fns = pci.boot({ats_endpoint(1)});
-        Device& dev = fns[0]->dev;
+        race.functions = pci.boot({ats_endpoint(1)});
+        Device& dev = race.functions[0]->dev;
         IommuGroup& group = *dev.iommu_group;
         iommu_group_ref_get(&group);  // kept to look at after the removal
         kernel::preempt_disable();
         iommu_report_device_broken(dev);
         kernel::preempt_enable();
-        kernel::pci_stop_and_remove_bus_device(*fns[0]);
+        kernel::pci_stop_and_remove_bus_device(*race.functions[0]);
         race.steps.push_back("removed: recovery " + std::to_string(group.recovery_cnt) + ", hardware after release: " +
                              bench.hw.log.back());
         iommu_group_put(&group);
