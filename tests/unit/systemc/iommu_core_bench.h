@@ -8,6 +8,7 @@
 // reads what the hardware would have seen.
 #pragma once
 
+#include "no_hardware.h"
 #include "sw_stack/iommu/iommu.h"
 #include "sw_stack/kernel/device.h"
 #include "sw_stack/kernel/machine.h"
@@ -171,17 +172,7 @@ public:
     bool fail_paging_alloc = false;
 };
 
-class NoHardware final : public kernel::Machine {
-public:
-    bool mmio_read(std::uint64_t, unsigned, std::uint64_t& value) override {
-        value = ~0ull;
-        return false;
-    }
-    bool mmio_write(std::uint64_t, unsigned, std::uint64_t) override { return false; }
-    bool memory_read(std::uint64_t, std::uint8_t*, std::size_t) override { return false; }
-    bool memory_write(std::uint64_t, const std::uint8_t*, std::size_t) override { return false; }
-    bool memory_compare_exchange64(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t&) override { return false; }
-};
+using testing::NoHardware;
 
 // A firmware node for a platform device, optionally behind `iommu` with one StreamID.
 inline kernel::FwNode node(const std::string& name, const std::string& compatible, const std::string& iommu = "",

@@ -9,6 +9,7 @@
 //
 // Expected orders and values are worked out from Linux's drivers/base/ and drivers/pci/ behaviour.
 // The bench is a runtime on a machine with no hardware: the device model needs threads and locks only.
+#include "no_hardware.h"
 #include "sc_test.h"
 #include "sw_stack/kernel/command_line.h"
 #include "sw_stack/kernel/device.h"
@@ -38,17 +39,7 @@ sc_core::sc_time us(double n) { return sc_core::sc_time(n, sc_core::SC_US); }
 sc_core::sc_time now() { return sc_core::sc_time_stamp(); }
 std::string current_thread() { return Runtime::get().self().name(); }
 
-class NoHardware final : public Machine {
-public:
-    bool mmio_read(std::uint64_t, unsigned, std::uint64_t& value) override {
-        value = ~0ull;
-        return false;
-    }
-    bool mmio_write(std::uint64_t, unsigned, std::uint64_t) override { return false; }
-    bool memory_read(std::uint64_t, std::uint8_t*, std::size_t) override { return false; }
-    bool memory_write(std::uint64_t, const std::uint8_t*, std::size_t) override { return false; }
-    bool memory_compare_exchange64(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t&) override { return false; }
-};
+using testing::NoHardware;
 
 struct Bench {
     NoHardware machine;
