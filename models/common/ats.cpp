@@ -2,11 +2,11 @@
 
 namespace iommu_vp {
 
-const char* to_string(PageResponseCode code) {
+const char* to_string(PrgResponseCode code) {
     switch (code) {
-        case PageResponseCode::success: return "success";
-        case PageResponseCode::invalid_request: return "invalid_request";
-        case PageResponseCode::response_failure: return "response_failure";
+        case PrgResponseCode::success: return "success";
+        case PrgResponseCode::invalid_request: return "invalid_request";
+        case PrgResponseCode::response_failure: return "response_failure";
     }
     return "?";
 }

@@ -97,12 +97,12 @@ public:
 };
 
 // PRG Response Code.
-enum class PageResponseCode : std::uint8_t {
+enum class PrgResponseCode : std::uint8_t {
     success,               // the pages are there: try the translation again
     invalid_request,       // the request was wrong: do not retry
     response_failure,      // the host cannot serve page requests: stop using PRI
 };
-const char* to_string(PageResponseCode code);
+const char* to_string(PrgResponseCode code);
 
 // The IOMMU's side of an invalidation, called by the endpoint when it has completed one.
 class AtcInvalidationCompleter {
@@ -121,7 +121,7 @@ public:
     virtual void atc_invalidate(const AtcInvalidation& request, AtcInvalidationCompleter& completer) = 0;
     // The answer to a page-request group.
     virtual void pri_response(std::uint32_t requester, bool has_pasid, std::uint32_t pasid,
-                              std::uint32_t group_index, PageResponseCode code) = 0;
+                              std::uint32_t group_index, PrgResponseCode code) = 0;
 };
 
 }  // namespace iommu_vp

@@ -15,13 +15,15 @@ std::uint32_t pasid_tag(const MasterAttrs& attrs) { return attrs.has_substream ?
 
 }  // namespace
 
-AtsEndpoint::AtsEndpoint(sc_core::sc_module_name name, const AtsEndpointParams& params, Transport transport)
+AtsEndpoint::AtsEndpoint(sc_core::sc_module_name name, const AtsEndpointParams& params, Transport transport,
+                         StatsGroup* owner_stats)
     : sc_core::sc_module(name),
       ats("ats"),
       params_(params),
       transport_(std::move(transport)),
       cache_(params.cache, params.seed),
-      stats_(std::string(this->name())),
+      own_stats_(std::string(this->name())),
+      stats_(owner_stats ? *owner_stats : own_stats_),
       lookups_(stats_.counter("atc_lookups", "ATC lookups")),
       hits_(stats_.counter("atc_hits", "lookups answered by the ATC")),
       misses_(stats_.counter("atc_misses", "lookups that needed a translation request")),
@@ -126,9 +128,9 @@ bool AtsEndpoint::request_page(const MasterAttrs& attrs, std::uint64_t page, boo
     sc_core::wait(delay);
     delay = sc_core::SC_ZERO_TIME;
     while (!page_groups_[group_key].answered) sc_core::wait(page_response_arrived_);
-    const PageResponseCode code = page_groups_[group_key].code;
+    const PrgResponseCode code = page_groups_[group_key].code;
     page_groups_.erase(group_key);
-    return code == PageResponseCode::success;
+    return code == PrgResponseCode::success;
 }
 
 std::optional<std::uint64_t> AtsEndpoint::translate(const MasterAttrs& attrs, std::uint64_t address, bool write,
@@ -191,7 +193,7 @@ void AtsEndpoint::invalidation_process() {
 }
 
 void AtsEndpoint::pri_response(std::uint32_t requester, bool has_pasid, std::uint32_t pasid, std::uint32_t group_index,
-                               PageResponseCode code) {
+                               PrgResponseCode code) {
     if (requester != requester_) return;
     ++page_responses_;
     const std::uint64_t group_key = (std::uint64_t{has_pasid ? pasid + 1 : 0} << 9) | (group_index & kGroupIndexMask);

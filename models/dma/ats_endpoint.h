@@ -63,7 +63,10 @@ public:
     using Transport = std::function<void(tlm::tlm_generic_payload&, sc_core::sc_time&)>;
 
     SC_HAS_PROCESS(AtsEndpoint);
-    AtsEndpoint(sc_core::sc_module_name name, const AtsEndpointParams& params, Transport transport);
+    // The counters go into `owner_stats` when given (the owning master's group), else into a group of
+    // the endpoint's own.
+    AtsEndpoint(sc_core::sc_module_name name, const AtsEndpointParams& params, Transport transport,
+                StatsGroup* owner_stats = nullptr);
 
     const AtsEndpointParams& params() const { return params_; }
     const StatsGroup& stats() const { return stats_; }
@@ -81,7 +84,7 @@ public:
     bool ats_serves(std::uint32_t requester) const override;
     void atc_invalidate(const AtcInvalidation& request, AtcInvalidationCompleter& completer) override;
     void pri_response(std::uint32_t requester, bool has_pasid, std::uint32_t pasid, std::uint32_t group_index,
-                      PageResponseCode code) override;
+                      PrgResponseCode code) override;
 
     // The requester ID the endpoint answers for; set by the owner from its StreamID.
     void set_requester(std::uint32_t requester) { requester_ = requester; }
@@ -108,7 +111,7 @@ private:
     };
     struct PendingGroup {
         bool answered = false;
-        PageResponseCode code = PageResponseCode::success;
+        PrgResponseCode code = PrgResponseCode::success;
     };
 
     std::optional<AtsTranslation> request_translation(const MasterAttrs& attrs, std::uint64_t page, bool write,
@@ -129,7 +132,8 @@ private:
     sc_core::sc_event page_response_arrived_;
     std::uint32_t next_group_index_ = 0;
 
-    StatsGroup stats_;
+    StatsGroup own_stats_;
+    StatsGroup& stats_;
     Counter& lookups_;
     Counter& hits_;
     Counter& misses_;

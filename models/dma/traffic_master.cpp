@@ -67,6 +67,12 @@ TrafficMaster::TrafficMaster(sc_core::sc_module_name name, const TrafficMasterPa
             &stats_.counter(std::string("response_") + response_name(s), "transactions answered with this status");
     }
     initiator.register_invalidate_direct_mem_ptr(this, &TrafficMaster::invalidate_direct_mem_ptr);
+    if (params_.ats) {
+        ats_ = std::make_unique<AtsEndpoint>(
+            "ats", *params_.ats, [this](tlm::tlm_generic_payload& p, sc_time& d) { initiator->b_transport(p, d); },
+            &stats_);
+        ats_->set_requester(params_.stream_id);
+    }
     if (!params_.enabled) return;
     if (params_.pattern.pattern != AccessPattern::trace)
         pattern_ = std::make_unique<TrafficPattern>(params_.pattern, params_.seed);
@@ -78,6 +84,8 @@ TrafficMaster::TrafficMaster(sc_core::sc_module_name name, const TrafficMasterPa
 void TrafficMaster::validate() const {
     const std::string who = std::string(name()) + ": ";
     if (params_.outstanding == 0) throw std::invalid_argument(who + "outstanding must be at least 1");
+    if (params_.ats && params_.use_dmi)
+        throw std::invalid_argument(who + "an ATS endpoint's accesses go through its IOMMU: DMI cannot be used");
     if (!params_.enabled) return;
     const bool is_trace = params_.pattern.pattern == AccessPattern::trace;
     if (!is_trace && params_.count == 0 && params_.duration == SC_ZERO_TIME)
@@ -153,6 +161,7 @@ void TrafficMaster::run_stream(unsigned) {
 tlm::tlm_response_status TrafficMaster::transact(Stream& stream, const GeneratedAccess& access) {
     stream.buffer.resize(access.size);
     if (!access.is_read) fill_write_data(access.address, stream.buffer.data(), access.size);
+    if (ats_) return transact_translated(stream, access);
     if (params_.use_dmi && try_dmi(stream, access)) return tlm::TLM_OK_RESPONSE;
 
     tlm::tlm_generic_payload& p = stream.payload;
@@ -164,6 +173,37 @@ tlm::tlm_response_status TrafficMaster::transact(Stream& stream, const Generated
                                           << " +" << access.size << ' ' << stream.attrs.describe() << " -> "
                                           << response_name(p.get_response_status()));
     return p.get_response_status();
+}
+
+// An ATS endpoint's access: each 4 KiB page translated by its ATC and issued as a translated request.
+// A page the IOMMU gives no translation for is not accessed; the access then counts as aborted (the
+// UR/CA a PCIe function reports), as a translation fault at the IOMMU would.
+tlm::tlm_response_status TrafficMaster::transact_translated(Stream& stream, const GeneratedAccess& access) {
+    constexpr std::uint64_t kPage = 4096;
+    tlm::tlm_generic_payload& p = stream.payload;
+    const AtsState untranslated = stream.attrs.ats;
+    tlm::tlm_response_status status = tlm::TLM_OK_RESPONSE;
+    sc_time delay = stream.keeper.get_local_time();
+    for (std::uint64_t done = 0; done < access.size && status == tlm::TLM_OK_RESPONSE;) {
+        const std::uint64_t address = access.address + done;
+        const unsigned piece = static_cast<unsigned>(std::min<std::uint64_t>(access.size - done, kPage - address % kPage));
+        const std::optional<std::uint64_t> output = ats_->translate(stream.attrs, address, !access.is_read, delay);
+        if (!output) {
+            status = tlm::TLM_GENERIC_ERROR_RESPONSE;
+            break;
+        }
+        prepare_payload(p, access.is_read, *output, stream.buffer.data() + done, piece);
+        stream.attrs.ats = AtsState::translated;
+        initiator->b_transport(p, delay);
+        stream.attrs.ats = untranslated;
+        status = p.get_response_status();
+        done += piece;
+    }
+    stream.keeper.set(delay);
+    IVP_LOG(LogCategory::dma, name(), (access.is_read ? "read  0x" : "write 0x") << std::hex << access.address << std::dec
+                                          << " +" << access.size << " (ATS) " << stream.attrs.describe() << " -> "
+                                          << response_name(status));
+    return status;
 }
 
 bool TrafficMaster::try_dmi(Stream& stream, const GeneratedAccess& access) {

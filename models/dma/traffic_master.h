@@ -12,6 +12,7 @@
 #include "models/common/master_attrs.h"
 #include "models/common/random.h"
 #include "models/common/stats.h"
+#include "models/dma/ats_endpoint.h"
 #include "models/dma/trace_record.h"
 #include "models/dma/traffic_pattern.h"
 
@@ -22,6 +23,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace iommu_vp {
@@ -48,6 +50,10 @@ struct TrafficMasterParams {
     // interleavings without changing the traffic itself.
     sc_core::sc_time timing_jitter = sc_core::SC_ZERO_TIME;
     std::uint64_t jitter_seed = 0;
+    // An ATS-capable PCIe endpoint: generated accesses are translated by its address-translation cache
+    // (translation requests to the IOMMU on a miss) and issued as translated requests, page by page.
+    // Empty: ordinary untranslated requests.
+    std::optional<AtsEndpointParams> ats;
 };
 
 // One transaction issued on request (by a register-level script): the master's own attributes
@@ -70,6 +76,8 @@ public:
 
     const TrafficMasterParams& params() const { return params_; }
     const StatsGroup& stats() const override { return stats_; }
+    // The ATS endpoint (its `ats` export binds to the IOMMU's endpoint port); nullptr without ATS.
+    AtsEndpoint* ats_endpoint() { return ats_.get(); }
     MasterAttrs default_attrs() const;
 
     bool done() const { return finished_streams_ == active_streams_; }
@@ -92,6 +100,7 @@ private:
     void run_stream(unsigned index);
     bool next_access(GeneratedAccess& access, MasterAttrs& attrs, sc_core::sc_time& issue_at);
     tlm::tlm_response_status transact(Stream& stream, const GeneratedAccess& access);
+    tlm::tlm_response_status transact_translated(Stream& stream, const GeneratedAccess& access);
     bool try_dmi(Stream& stream, const GeneratedAccess& access);
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
     void account(const GeneratedAccess& access, tlm::tlm_response_status status, const sc_core::sc_time& issued,
@@ -116,6 +125,7 @@ private:
     bool dmi_refused_ = false;
 
     StatsGroup stats_;
+    std::unique_ptr<AtsEndpoint> ats_;
     Counter& transactions_;
     Counter& reads_;
     Counter& writes_;

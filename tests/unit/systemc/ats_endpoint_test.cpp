@@ -79,7 +79,7 @@ public:
             if (next.due > sc_core::sc_time_stamp()) sc_core::wait(next.due - sc_core::sc_time_stamp());
             pending.erase(pending.begin());
             mappings[next.address] = {0x9000'0000 + next.address, 0x1000, true};  // the page is now there
-            endpoint->pri_response(0x10, false, 0, next.group, PageResponseCode::success);
+            endpoint->pri_response(0x10, false, 0, next.group, PrgResponseCode::success);
         }
     }
 

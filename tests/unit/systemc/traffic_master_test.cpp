@@ -1,8 +1,9 @@
 // TrafficMaster: counts, MasterAttrs on every transaction, pattern addresses, think time,
 // outstanding streams, trace replay, statistics, held start and release(), duration, direct issue,
-// DMI, parameter checks.
+// DMI, parameter checks, ATS (translation through the endpoint's cache, page by page).
 #include "models/dma/traffic_master.h"
 
+#include "models/common/ats.h"
 #include "models/memory/sparse_memory.h"
 #include "sc_test.h"
 #include "unit/systemc/tlm_test_kit.h"
@@ -414,6 +415,75 @@ TEST_F(TrafficMasterTest, ParametersDescribingNoBoundedTrafficAreRefused) {
     TrafficMasterParams disabled = master_params(0);
     disabled.enabled = false;  // no traffic needs no bound
     EXPECT_NO_THROW(TrafficMaster("disabled", disabled));
+}
+
+// An IOMMU stand-in for ATS: translation requests get pages of [kBase, kBase + 1 MiB) at 0x9000_0000
+// onwards, read-write; everything else is recorded.
+class AtsIommu : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<AtsIommu> socket;
+    unsigned translation_requests = 0;
+    std::vector<std::pair<std::uint64_t, unsigned>> translated;  // address, length
+    std::vector<AtsState> states;
+
+    explicit AtsIommu(sc_core::sc_module_name name) : sc_module(name), socket("socket") {
+        socket.register_b_transport(this, &AtsIommu::b_transport);
+    }
+    void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+        const MasterAttrs* attrs = find_master_attrs(p);
+        p.set_response_status(tlm::TLM_OK_RESPONSE);
+        delay += ns(50);
+        if (attrs->ats == AtsState::translation_request) {
+            AtsTranslation* t = nullptr;
+            p.get_extension(t);
+            ++translation_requests;
+            t->translated_address = 0x9000'0000 + (p.get_address() - kBase);
+            t->range_bytes = 0x1000;
+            t->read = true;
+            t->write = !t->no_write;
+            return;
+        }
+        states.push_back(attrs->ats);
+        translated.emplace_back(p.get_address(), p.get_data_length());
+    }
+};
+
+TEST_F(TrafficMasterTest, AnAtsEndpointTranslatesEachPageOnceAndIssuesTranslatedRequests) {
+    TrafficMasterParams params = master_params(128);
+    params.pattern.window_bytes = 0x2000;  // two pages, each visited twice
+    params.ats = AtsEndpointParams{};
+    TrafficMaster master("master", params);
+    AtsIommu iommu("iommu");
+    master.initiator.bind(iommu.socket);
+    sc_core::sc_start();
+    EXPECT_EQ(iommu.translation_requests, 2u);
+    ASSERT_EQ(iommu.translated.size(), 128u);
+    EXPECT_EQ(iommu.translated[0], (std::pair<std::uint64_t, unsigned>{0x9000'0000, 64}));
+    EXPECT_EQ(iommu.translated[64], (std::pair<std::uint64_t, unsigned>{0x9000'1000, 64}));
+    EXPECT_TRUE(std::all_of(iommu.states.begin(), iommu.states.end(), [](AtsState s) { return s == AtsState::translated; }));
+    EXPECT_EQ(counter(master, "atc_hits"), 126u);
+    EXPECT_EQ(counter(master, "response_ok"), 128u);
+}
+
+TEST_F(TrafficMasterTest, AnAtsAccessAcrossAPageBoundaryIsTranslatedAndIssuedPerPage) {
+    TrafficMasterParams params = master_params(1);
+    params.pattern.base = kBase + 0xfe0;  // 64 bytes from 0x...0fe0: 32 in each page
+    params.pattern.window_bytes = 0x40;
+    params.pattern.allow_4k_crossing = true;  // patterns keep inside 4 KiB unless asked
+    params.ats = AtsEndpointParams{};
+    TrafficMaster master("master", params);
+    AtsIommu iommu("iommu");
+    master.initiator.bind(iommu.socket);
+    sc_core::sc_start();
+    EXPECT_EQ(iommu.translation_requests, 2u);
+    EXPECT_EQ(iommu.translated, (std::vector<std::pair<std::uint64_t, unsigned>>{{0x9000'0fe0, 32}, {0x9000'1000, 32}}));
+}
+
+TEST_F(TrafficMasterTest, AtsAndDmiCannotBeCombined) {
+    TrafficMasterParams params = master_params(1);
+    params.ats = AtsEndpointParams{};
+    params.use_dmi = true;
+    EXPECT_THROW(TrafficMaster("master", params), std::invalid_argument);
 }
 
 }  // namespace
