@@ -433,6 +433,28 @@ SchemaNode vtd_schema() {
                          map_key("", "one VT-d remapping unit (a DRHD of the DMAR table)", std::move(unit)));
 }
 
+// An ATS-capable PCIe endpoint (models/dma/ats_endpoint.h): its address-translation cache and PRI.
+SchemaNode master_ats_schema() {
+    return map_key(
+        "ats",
+        "ATS: the master is a PCIe endpoint whose accesses are translated by its own address-translation cache "
+        "(translation requests to its IOMMU on a miss) and issued as translated requests",
+        {
+            boolean_key("enabled", false, "make the master ATS-capable (its port must be an SMMUv3 or VT-d unit)",
+                        "off: a plain master sends untranslated requests"),
+            cache_key("cache", 16, 4, "the endpoint's address-translation cache (4 KiB entries)"),
+            number_key("lookup_ns", 2, 0, kNsMax, "an address-translation-cache look-up (ns)",
+                       "an assumption: two cycles of a 1 GHz device clock"),
+            number_key("invalidation_latency_ns", 1000, 0, kNsMax,
+                       "from an ATC invalidation request to its completion (ns)",
+                       "an assumption: devices answer in microseconds (PCIe allows up to a minute)"),
+            boolean_key("ignore_invalidations", false,
+                        "fault injection: invalidations are neither performed nor completed (the IOMMU times out)"),
+            boolean_key("pri", false, "on a translation without permission, send a page request and retry once "
+                                      "it is answered"),
+        });
+}
+
 SchemaNode master_schema() {
     SchemaNode pasid = integer_key("pasid", 0, 0, (1u << 20) - 1, "SubstreamID / PASID on every transaction; none for no PASID");
     pasid.nullable = true;
@@ -478,6 +500,7 @@ SchemaNode master_schema() {
                                             "to the configuration file"),
                     boolean_key("use_dmi", false, "use direct memory pointers when a target grants them"),
                     boolean_key("enabled", true, "generate traffic (false: the master only serves scripts)"),
+                    master_ats_schema(),
                 }));
 }
 

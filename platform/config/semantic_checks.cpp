@@ -164,6 +164,14 @@ void check_master(LoadResult& result, const std::string& name, const ordered_jso
     auto report = [&](const std::string& key, const std::string& message) {
         result.errors.push_back({result.config.location_of(path + "." + key), "master '" + name + "' " + message});
     };
+    if (master["ats"]["enabled"].get<bool>()) {
+        const std::string port = master["port"];
+        if (!result.config.effective["smmuv3"].contains(port) && !result.config.effective["vtd"].contains(port))
+            report("ats.enabled", "is an ATS endpoint but its port '" + port +
+                                      "' is not an SMMUv3 or VT-d unit: translation requests need an IOMMU");
+        if (master["use_dmi"].get<bool>())
+            report("use_dmi", "is an ATS endpoint: its accesses go through its IOMMU, so DMI cannot be used");
+    }
     const std::string pattern = master["pattern"];
     const std::uint64_t size = master["size"];
     if (pattern == "trace") {

@@ -150,6 +150,16 @@ MasterConfig make_master(const LoadedConfig& config, const std::string& name, co
     p.seed = stream_seed(seed, "traffic." + name);
     p.timing_jitter = timing_jitter;
     p.jitter_seed = stream_seed(seed, "jitter." + name);
+    if (const ordered_json& ats = m["ats"]; ats["enabled"]) {
+        AtsEndpointParams a;
+        a.cache = cache_geometry(ats["cache"]);
+        a.lookup_cost = nanoseconds(ats["lookup_ns"]);
+        a.invalidation_latency = nanoseconds(ats["invalidation_latency_ns"]);
+        a.ignore_invalidations = ats["ignore_invalidations"];
+        a.pri_enabled = ats["pri"];
+        a.seed = stream_seed(seed, "atc." + name);
+        p.ats = a;
+    }
     return master;
 }
 

@@ -148,6 +148,19 @@ TEST(ConfigLoader, MastersMayNameAnSmmuv3AsTheirPort) {
     EXPECT_THAT(typo.errors[0].message, HasSubstr("did you mean 'smmu0'? (allowed: bus, smmu0)"));
 }
 
+TEST(ConfigLoader, AnAtsMasterNeedsAnIommuPortAndNoDmi) {
+    EXPECT_TRUE(load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true"}).ok());
+    const LoadResult on_bus =
+        load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true", "masters.dma0.port=bus"});
+    ASSERT_EQ(on_bus.errors.size(), 1u);
+    EXPECT_THAT(on_bus.errors[0].message,
+                HasSubstr("master 'dma0' is an ATS endpoint but its port 'bus' is not an SMMUv3 or VT-d unit"));
+    const LoadResult with_dmi =
+        load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true", "masters.dma0.use_dmi=true"});
+    ASSERT_EQ(with_dmi.errors.size(), 1u);
+    EXPECT_THAT(with_dmi.errors[0].message, HasSubstr("DMI cannot be used"));
+}
+
 TEST(ConfigLoader, Smmuv3OutputSizeMustBeAnArchitectedOne) {
     const LoadResult r = load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.oas_bits=47"});
     ASSERT_EQ(r.errors.size(), 1u);

@@ -62,5 +62,21 @@ TEST(FirmwareDescription, TheIommuCoresOptionsFromTheConfigurationPrecedeTheComm
     EXPECT_EQ(describe_firmware(config).command_line, "sw.core.strict=0 sw.core.fq_size=64 iommu.passthrough=1");
 }
 
+TEST(PlatformConfig, AnAtsMastersCacheAndKnobsComeFromItsAtsSection) {
+    const platform::PlatformConfig config =
+        load("smmuv3_traffic.yaml", {"masters.dma0.ats.enabled=true", "masters.dma0.ats.cache.sets=8",
+                                     "masters.dma0.ats.lookup_ns=3", "masters.dma0.ats.ignore_invalidations=true",
+                                     "masters.dma0.ats.pri=true"});
+    const TrafficMasterParams& params = config.masters.at(0).params;
+    ASSERT_TRUE(params.ats.has_value());
+    EXPECT_EQ(params.ats->cache.sets, 8u);
+    EXPECT_EQ(params.ats->cache.ways, 4u);  // the default
+    EXPECT_EQ(params.ats->lookup_cost, sc_core::sc_time(3, sc_core::SC_NS));
+    EXPECT_EQ(params.ats->invalidation_latency, sc_core::sc_time(1, sc_core::SC_US));
+    EXPECT_TRUE(params.ats->ignore_invalidations);
+    EXPECT_TRUE(params.ats->pri_enabled);
+    EXPECT_FALSE(config.masters.at(1).params.ats.has_value());
+}
+
 }  // namespace
 }  // namespace iommu_vp
