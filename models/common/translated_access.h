@@ -20,9 +20,18 @@ namespace iommu_vp {
 // master without them is a configuration error of the platform (not of the software), reported once
 // per IOMMU and aborted. It must have data and no streaming width shorter than its length: page
 // splitting would change a streaming (FIFO) access, so it is refused rather than guessed at.
-// Returns the attributes, or nullptr when the payload has been answered.
-const MasterAttrs* accept_device_transaction(tlm::tlm_generic_payload& p, const char* owner,
-                                             Counter& missing_attributes);
+// Returns the attributes, or nullptr when the payload has been answered. Inline: it runs on every
+// transaction; the refusals (counted, logged, answered) are out of line.
+void refuse_device_transaction(tlm::tlm_generic_payload& p, const char* owner, Counter& missing_attributes,
+                               bool has_attributes);
+inline const MasterAttrs* accept_device_transaction(tlm::tlm_generic_payload& p, const char* owner,
+                                                    Counter& missing_attributes) {
+    const MasterAttrs* attrs = find_master_attrs(p);
+    const unsigned length = p.get_data_length();
+    if (attrs && length != 0 && p.get_streaming_width() >= length) return attrs;
+    refuse_device_transaction(p, owner, missing_attributes, attrs != nullptr);
+    return nullptr;
+}
 
 // What translating one piece gave: a fault, or the output address of the input and the size of the
 // page or block that maps it.

@@ -21,25 +21,13 @@ TranslationStats::TranslationStats(StatsGroup& g)
       walk_queue_wait_ps(g.counter("walk_queue_wait_ps", "time walks waited for a free walker, in ps")),
       dmi_refused(g.counter("dmi_refused", "direct memory pointers refused to upstream masters")) {}
 
-void account_translation_work(TranslationStats& stats, const TranslationWork& work, const TranslationCosts& costs,
-                              BusyUntilResource& walkers, const sc_core::sc_time& walk_started,
-                              sc_core::sc_time& delay) {
-    stats.config_hits.add(work.config_hits);
-    stats.config_misses.add(work.config_fetches);
-    if (work.config_hits) delay += sc_core::sc_time::from_value(costs.config_hit.value() * work.config_hits);
-    if (work.tlb_looked_up) {
-        ++(work.tlb_hit ? stats.tlb_hits : stats.tlb_misses);
-        stats.tlb_probes.add(work.tlb_probes);
-        delay += costs.tlb_lookup;
-    }
-    stats.walk_cache_hits.add(work.walk_cache_hits);
-    stats.walk_cache_misses.add(work.walk_cache_misses);
-    if (work.descriptor_fetches == 0) return;
+void account_walk(TranslationStats& stats, unsigned descriptor_fetches, const sc_core::sc_time& walk_step,
+                  BusyUntilResource& walkers, const sc_core::sc_time& walk_started, sc_core::sc_time& delay) {
     // A walk: the walker's own work per read, and a wait for a free walker. The memory reads are
     // already in `delay`; the walk occupies a walker for all of it.
     ++stats.walks;
-    stats.descriptor_fetches.add(work.descriptor_fetches);
-    delay += sc_core::sc_time::from_value(costs.walk_step.value() * work.descriptor_fetches);
+    stats.descriptor_fetches.add(descriptor_fetches);
+    delay += sc_core::sc_time::from_value(walk_step.value() * descriptor_fetches);
     // No request can arrive before the kernel's current time: older bookings can go.
     walkers.forget_before(static_cast<std::uint64_t>(sc_core::sc_time_stamp().value()));
     const std::uint64_t arrival = static_cast<std::uint64_t>((sc_core::sc_time_stamp() + walk_started).value());

@@ -184,11 +184,6 @@ void Smmuv3::complete_irq_ctrl() {
 // ---------------------------------------------------------------------------------------------
 // Device traffic
 
-bool Smmuv3::smmu_enabled() const {
-    // Traffic follows the enable that hardware has acknowledged (SMMUv3 6.3.10).
-    return smmu_enabled_;
-}
-
 void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
     if (smmu_enabled()) {
         translate_transaction(p, delay);

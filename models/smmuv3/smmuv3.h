@@ -141,21 +141,24 @@ private:
     unsigned int up_transport_dbg(int port, tlm::tlm_generic_payload& payload);
     bool up_get_direct_mem_ptr(int port, tlm::tlm_generic_payload& payload, tlm::tlm_dmi& dmi);
     void down_invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
-    bool smmu_enabled() const;
+    // Traffic follows the enable that hardware has acknowledged (SMMUv3 6.3.10).
+    bool smmu_enabled() const { return smmu_enabled_; }
     // A 32-bit register's value, as hardware sees it (no hook, no log).
     std::uint32_t register32(const char* name) const { return static_cast<std::uint32_t>(bank_.get(name)); }
 
     // Translation and the event queue (smmuv3_translation.cpp).
     void translate_transaction(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
     unsigned int translate_debug(tlm::tlm_generic_payload& payload);
-    void account_translation(const smmuv3::TranslationResult& result, const sc_core::sc_time& walk_started,
-                             sc_core::sc_time& delay);
-    smmuv3::TranslationResult translate_piece(const MasterAttrs& attrs, bool write, std::uint64_t address,
-                                              sc_core::sc_time& delay, sc_core::sc_time& translation_time);
     smmuv3::StreamStats* stats_for(std::uint32_t stream_id) override;
     // The SMMU-wide state translations depend on, rebuilt only after a write to a register it
-    // comes from (the hit path does no register look-up by name).
-    const smmuv3::TranslationEnvironment& translation_environment();
+    // comes from (the hit path does no register look-up by name, and no call when it is current).
+    const smmuv3::TranslationEnvironment& translation_environment() {
+        return environment_stale_ ? rebuild_translation_environment() : environment_;
+    }
+    const smmuv3::TranslationEnvironment& rebuild_translation_environment();
+    // Counts and logs a translation's fault and records its event when it has one (out of line:
+    // the hit path never calls it).
+    void report_fault(const smmuv3::TranslationResult& fault, sc_core::sc_time& delay);
     void record_event(const smmuv3::EventRecord& event, sc_core::sc_time& delay);
 
     Smmuv3Params params_;

@@ -45,10 +45,23 @@ TranslationRequest translation_request(const MasterAttrs& attrs, bool write, std
     return request;
 }
 
+// What a translation did, in the words of the shared accounting.
+TranslationWork translation_work(const TranslationResult& result) {
+    TranslationWork work;
+    work.config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
+    work.config_fetches = (result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u);
+    work.tlb_looked_up = result.tlb_looked_up;
+    work.tlb_hit = result.tlb_hit;
+    work.tlb_probes = result.tlb_probes;
+    work.walk_cache_hits = result.walk_cache_hits;
+    work.walk_cache_misses = result.walk_cache_misses;
+    work.descriptor_fetches = result.descriptor_fetches;
+    return work;
+}
+
 }  // namespace
 
-const TranslationEnvironment& Smmuv3::translation_environment() {
-    if (!environment_stale_) return environment_;
+const TranslationEnvironment& Smmuv3::rebuild_translation_environment() {
     environment_.features = params_.features;
     environment_.stream_table = decode_stream_table_config(bank_.get("STRTAB_BASE"), register32("STRTAB_BASE_CFG"),
                                                            params_.features);
@@ -58,43 +71,50 @@ const TranslationEnvironment& Smmuv3::translation_environment() {
     return environment_;
 }
 
+// The hit path: everything a page's translation runs is inline here or in the shared headers
+// (translated_access.h, translation_stats.h), except translate() itself and the caches.
 void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
     const MasterAttrs* attrs = accept_device_transaction(p, name(), traffic_.missing_attributes);
     if (!attrs) return;
+    const TranslationCosts costs{params_.config_hit_latency, params_.tlb_lookup_latency, params_.walk_step_latency};
     sc_time translation_time = sc_core::SC_ZERO_TIME;  // what the SMMU adds, without the access itself
-    // Each page is translated on its own; a fault on any page terminates the transaction.
-    TranslationResult fault;
+    // Each page is translated on its own; a fault on any page terminates the transaction. The fault
+    // is reported where it is found, so that nothing of the (large) result outlives the page.
+    FaultResponse fault_response = FaultResponse::abort;
     const TranslatedAccessOutcome outcome =
         perform_translated_access(p, delay, downstream, [&](std::uint64_t input) {
-            const TranslationResult result = translate_piece(*attrs, p.is_write(), input, delay, translation_time);
-            if (result.kind == TranslationResult::Kind::terminated) {
-                fault = result;
+            const TranslationRequest request = translation_request(*attrs, p.is_write(), input);
+            const sc_time walk_started = delay;
+            DownstreamReader reader(downstream, &delay, walk_payloads_);
+            // The environment is looked at for every page: a downstream target that waits lets
+            // register writes in between.
+            const TranslationResult result = translate(request, translation_environment(), reader,
+                                                       TranslationCaches{&config_cache_, &tlb_, &walk_cache_, this});
+            const bool terminated = result.kind == TranslationResult::Kind::terminated;
+            const TranslationWork work = translation_work(result);
+            if (StreamStats* s = result.stream_stats) s->account(work, terminated);
+            account_translation_work(traffic_, work, costs, walkers_, walk_started, delay);
+            translation_time += delay - walk_started;
+            if (terminated) {
+                report_fault(result, delay);
+                fault_response = result.response;
                 return PieceTranslation{true, 0, 0};
             }
             return PieceTranslation{false, result.output_address, result.size_bits};
         });
     if (outcome == TranslatedAccessOutcome::faulted) {
-        ++traffic_.faults;
-        IVP_LOG(LogCategory::fault, name(), describe(fault.event) << (fault.record_event ? "" : " (not recorded)")
-                                                << (*fault.reason ? std::string(": ") + fault.reason : ""));
-        if (fault.record_event) record_event(fault.event, delay);
-        terminate_transaction(p, fault.response);
+        terminate_transaction(p, fault_response);
         return;
     }
     ++traffic_.translated;
     traffic_.translation_latency.record_ps(static_cast<std::uint64_t>(translation_time.value()));
 }
 
-TranslationResult Smmuv3::translate_piece(const MasterAttrs& attrs, bool write, std::uint64_t address, sc_time& delay,
-                                          sc_time& translation_time) {
-    const TranslationRequest request = translation_request(attrs, write, address);
-    const sc_time walk_started = delay;
-    DownstreamReader reader(downstream, &delay, walk_payloads_);
-    const TranslationResult result = translate(request, translation_environment(), reader,
-                                               TranslationCaches{&config_cache_, &tlb_, &walk_cache_, this});
-    account_translation(result, walk_started, delay);
-    translation_time += delay - walk_started;
-    return result;
+void Smmuv3::report_fault(const TranslationResult& fault, sc_time& delay) {
+    ++traffic_.faults;
+    IVP_LOG(LogCategory::fault, name(), describe(fault.event) << (fault.record_event ? "" : " (not recorded)")
+                                            << (*fault.reason ? std::string(": ") + fault.reason : ""));
+    if (fault.record_event) record_event(fault.event, delay);
 }
 
 StreamStats* Smmuv3::stats_for(std::uint32_t stream_id) {
@@ -105,22 +125,6 @@ StreamStats* Smmuv3::stats_for(std::uint32_t stream_id) {
         it->second = RequesterStats::create(stats_.child("streams"), name.str());
     }
     return &it->second;
-}
-
-void Smmuv3::account_translation(const TranslationResult& result, const sc_time& walk_started, sc_time& delay) {
-    TranslationWork work;
-    work.config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
-    work.config_fetches = (result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u);
-    work.tlb_looked_up = result.tlb_looked_up;
-    work.tlb_hit = result.tlb_hit;
-    work.tlb_probes = result.tlb_probes;
-    work.walk_cache_hits = result.walk_cache_hits;
-    work.walk_cache_misses = result.walk_cache_misses;
-    work.descriptor_fetches = result.descriptor_fetches;
-    if (StreamStats* s = result.stream_stats) s->account(work, result.kind == TranslationResult::Kind::terminated);
-    account_translation_work(traffic_, work,
-                             {params_.config_hit_latency, params_.tlb_lookup_latency, params_.walk_step_latency},
-                             walkers_, walk_started, delay);
 }
 
 unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
