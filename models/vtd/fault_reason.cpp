@@ -24,6 +24,7 @@ const char* to_string(FaultReason reason) {
     case FaultReason::output_in_interrupt_range: return "LGN.4 output address in the interrupt range";
     case FaultReason::invalid_root_table_address: return "RTA.1 invalid root-table address";
     case FaultReason::pasid_request_in_legacy_mode: return "RTA.2 request with PASID in legacy mode";
+    case FaultReason::page_request_in_legacy_mode: return "RTA.3 page request in legacy mode";
     case FaultReason::sm_root_access_error: return "SRT.1 error reading the scalable-mode root entry";
     case FaultReason::sm_root_not_present: return "SRT.2 scalable-mode root entry not present";
     case FaultReason::sm_root_reserved: return "SRT.3 reserved bits set in the scalable-mode root entry";

@@ -27,6 +27,7 @@ enum class FaultReason : std::uint8_t {
     // Scalable mode (RTADDR.TTM = 01), and the root-table-address checks of both modes.
     invalid_root_table_address = 0x30,  // RTA.1
     pasid_request_in_legacy_mode = 0x31,  // RTA.2: TTM = 00 and the request carries a PASID
+    page_request_in_legacy_mode = 0x32,   // RTA.3: TTM = 00 and a page request arrives
     sm_root_access_error = 0x38,        // SRT.1
     sm_root_not_present = 0x39,         // SRT.2
     sm_root_reserved = 0x3A,            // SRT.3

@@ -129,13 +129,21 @@ std::string check_modes(const Features& f) {
     // Interrupt-entry-cache invalidation exists only as a queued descriptor.
     if (f.interrupt_remapping && !f.queued_invalidation)
         return problem("interrupt_remapping", f.interrupt_remapping, "false unless queued_invalidation is true");
+    // Device-TLB invalidation exists only as a queued descriptor (0x3, 0x8).
+    if (f.device_tlb && !f.queued_invalidation)
+        return problem("device_tlb", f.device_tlb, "false unless queued_invalidation is true");
+    // Page requests come from endpoints that cache translations (ATS), and the page-group response
+    // exists only as a queued descriptor of scalable mode (0x9); page requests in legacy mode fault
+    // with RTA.3.
+    if (f.page_requests && !f.device_tlb)
+        return problem("page_requests", f.page_requests, "false unless device_tlb is true");
+    if (f.page_requests && !f.scalable_mode)
+        return problem("page_requests", f.page_requests, "false unless scalable_mode is true");
     return {};
 }
 
 // Features the architecture allows but this model does not implement yet.
 std::string check_implemented(const Features& f) {
-    if (f.device_tlb) return problem("device_tlb", f.device_tlb, "false (device-TLBs and ATS are not modelled)");
-    if (f.page_requests) return problem("page_requests", f.page_requests, "false (page requests are not modelled)");
     if (f.interrupt_remapping)
         return problem("interrupt_remapping", f.interrupt_remapping, "false (interrupt remapping is not modelled)");
     return {};

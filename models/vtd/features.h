@@ -43,7 +43,8 @@ struct Features {
     // ECAP_REG
     bool page_walk_coherency = true;    // C
     bool queued_invalidation = true;    // QI
-    bool device_tlb = false;            // DT (a later issue: ATS)
+    bool device_tlb = false;            // DT: ATS translation and translated requests, device-TLB
+                                        // invalidation (needs QI); NWFS is reported with it
     bool interrupt_remapping = false;   // IR (not modelled: refused; IRE/SIRTP have no effect)
     bool pass_through = true;           // PT
     bool snoop_control = true;          // SC
@@ -51,7 +52,8 @@ struct Features {
     unsigned iotlb_register_offset = 0x50;
     unsigned max_handle_mask = 0;       // MHMV (interrupt remapping only)
     bool nested = true;                 // NEST
-    bool page_requests = false;         // PRS (a later issue)
+    bool page_requests = false;         // PRS: the page-request queue (needs DT and scalable mode);
+                                        // PDS (page-request drain) is reported with it
     bool execute_requests = false;      // ERS: requests with PASID may ask for execute
     bool supervisor_requests = true;    // SRS
     unsigned pasid_bits = 20;           // PSS + 1

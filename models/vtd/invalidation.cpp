@@ -356,6 +356,31 @@ DescriptorWords descriptor_words(const std::uint8_t* bytes, DescriptorWidth widt
     return words;
 }
 
+DeviceTlbRange device_tlb_range(bool size, std::uint64_t address) {
+    constexpr unsigned kPageBits = 12;
+    DeviceTlbRange range;
+    const std::uint64_t page = address & ~low_mask(kPageBits);
+    if (!size) {
+        range.address = page;
+        return range;
+    }
+    // The lowest clear bit at or above bit 12: the ones below it mark the range's size.
+    const std::uint64_t ones = address | low_mask(kPageBits);
+    if (~ones == 0) {
+        range.all = true;
+        return range;
+    }
+    unsigned n = kPageBits;
+    while ((ones >> n) & 1) ++n;
+    if (n >= 63) {
+        range.all = true;
+        return range;
+    }
+    range.bytes = std::uint64_t{1} << (n + 1);
+    range.address = address & ~(range.bytes - 1);
+    return range;
+}
+
 std::uint8_t descriptor_type_of(std::uint64_t qw0) {
     return static_cast<std::uint8_t>(f::TYPE_LO.extract(qw0) | (f::TYPE_HI.extract(qw0) << f::TYPE_LO.width));
 }

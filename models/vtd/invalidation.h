@@ -9,9 +9,10 @@
 // Models:
 // - Queued descriptors 0x1 context-cache, 0x2 IOTLB, 0x5 invalidation wait, 0x6 PASID-based IOTLB,
 //   0x7 PASID-cache: decoded and checked, ready to apply.
-// - 0x3 device-TLB, 0x8 PASID-based device-TLB (a later issue; without ECAP.DT they are invalid types),
-//   0x4 interrupt entry cache (interrupt remapping is not modelled), 0x9 page group response (page
-//   requests are a later issue): decoded and checked only.
+// - 0x3 device-TLB, 0x8 PASID-based device-TLB (with ECAP.DT; invalid types without), with the
+//   range their address and S bit encode (device_tlb_range), and 0x9 page group response (with
+//   ECAP.PRS): decoded and checked; the model delivers them to the endpoint. 0x4 interrupt entry
+//   cache (interrupt remapping is not modelled): decoded and checked only.
 // - Which descriptor types are legal in which translation-table mode and width (Table 26 of the
 //   specification): legacy mode (RTADDR.TTM = 00) accepts 0x1..0x5 in 128- and 256-bit queues;
 //   scalable mode (TTM = 01) accepts 0x1..0x9 and only in a 256-bit queue (a 128-bit queue is
@@ -46,8 +47,8 @@
 //   page-selective request on a unit without CAP.PSI is performed, and reported, as domain-selective.
 //
 // Does not model: the HPT cache invalidation descriptor (0xA, VT-d 5.x; invalid type here), the
-// interrupt-entry cache itself, device-TLB invalidation messages and their completions (ICE, ITE),
-// abort-DMA mode, and what a register-based request does while queued invalidation is enabled (the
+// interrupt-entry cache itself, device-TLB invalidation messages and their completions (the model's:
+// vtd_invalidation.cpp), abort-DMA mode, and what a register-based request does while queued invalidation is enabled (the
 // specification leaves it undefined; the caller decides).
 #pragma once
 
@@ -219,7 +220,7 @@ struct InvalidationWait {
     std::uint64_t status_address = 0;  // 4-byte aligned, below the host address width
 };
 
-// Decoded only (ATS is a later issue).
+// Device-TLB invalidations, delivered by the model to the endpoint with that source-id.
 struct DeviceTlbInvalidation {
     std::uint16_t source_id = 0;
     std::uint16_t pf_source_id = 0;    // PFSID
@@ -245,7 +246,7 @@ struct InterruptEntryCacheInvalidation {
     std::uint16_t interrupt_index = 0; // IIDX
 };
 
-// Decoded only (page requests are a later issue).
+// Delivered by the model to the endpoint with that requester ID.
 struct PageGroupResponse {
     std::uint16_t requester_id = 0;
     bool pasid_present = false;
@@ -253,6 +254,18 @@ struct PageGroupResponse {
     std::uint8_t response_code = 0;    // 0 success, 1 invalid request, 0xF response failure
     std::uint16_t prg_index = 0;
 };
+
+// The range a device-TLB invalidation covers (VT-d 6.5.2.5, 6.5.2.6; PCIe ATS Invalidate Request;
+// fact sheet B.11): with S = 0 the 4 KiB page at ADDR. With S = 1 the address bits below the range
+// are written as ones and the lowest clear bit at or above bit 12, bit n, gives a range of 2^(n+1)
+// bytes (bit 12 clear: 8 KiB) aligned to its size; bit 63 clear with bits 62:12 set, or every bit
+// set, covers the whole address space (Linux writes the former for a device-wide flush).
+struct DeviceTlbRange {
+    std::uint64_t address = 0;         // first byte, aligned to the size
+    std::uint64_t bytes = 4096;        // meaningful unless `all`
+    bool all = false;
+};
+DeviceTlbRange device_tlb_range(bool size, std::uint64_t address);
 
 // ---- queued invalidation ----------------------------------------------------------------------
 

@@ -18,6 +18,23 @@ std::vector<RegisterField> command_status_fields() {
             {"QIE", gcmd::QIE},   {"IRE", gcmd::IRE},   {"SIRTP", gcmd::SIRTP}, {"CFI", gcmd::CFI}};
 }
 
+// The page-request queue and its event (VT-d 11.4.11), present with ECAP.PRS. PQT is writable as
+// well as PQH: software initialises both before it programs PQA (Linux writes 0 to each; QEMU
+// makes both writable); the unit then moves PQT and software PQH. The page-request event is masked
+// out of reset, as the fault and invalidation events are.
+void add_page_request_registers(std::vector<RegisterLayout>& table, const Features& f) {
+    const std::uint64_t host_address = bits(f.host_address_bits - 1, 12).mask();
+    const std::uint64_t pointer = page_queue_pointer::PQH_PQT.mask();
+    table.push_back({"PQH", reg::PQH, 8, 0, pointer, 0, {{"PQH", page_queue_pointer::PQH_PQT}}});
+    table.push_back({"PQT", reg::PQT, 8, 0, pointer, 0, {{"PQT", page_queue_pointer::PQH_PQT}}});
+    table.push_back({"PQA", reg::PQA, 8, 0, host_address | pqa::PQS.mask(), 0, {{"PQS", pqa::PQS}, {"PQA", pqa::PQA}}});
+    table.push_back({"PRS", reg::PRS, 4, 0, 0, prs::PPR.mask() | prs::PRO.mask(), {{"PPR", prs::PPR}, {"PRO", prs::PRO}}});
+    table.push_back({"PECTL", reg::PECTL, 4, event_control::IM.mask(), event_control::IM.mask(), 0, msi_control_fields()});
+    table.push_back({"PEDATA", reg::PEDATA, 4, 0, event_data::IMD.mask() | event_data::EIMD.mask(), 0, msi_data_fields()});
+    table.push_back({"PEADDR", reg::PEADDR, 4, 0, event_address::MA.mask(), 0, {{"MA", event_address::MA}}});
+    table.push_back({"PEUADDR", reg::PEUADDR, 4, 0, 0xffff'ffff, 0, {}});
+}
+
 }  // namespace
 
 std::string fault_record_name(unsigned index, bool high) {
@@ -60,6 +77,10 @@ std::uint64_t ecap_value(const Features& f) {
     v |= ecap::MHMV.insert(0, f.max_handle_mask);
     v |= set_if(f.nested, ecap::NEST);
     v |= set_if(f.page_requests, ecap::PRS);
+    // The no-write flag of translation requests is honoured whenever ATS is (NWFS), and a wait
+    // descriptor may drain page requests whenever there are page requests (PDS).
+    v |= set_if(f.device_tlb, ecap::NWFS);
+    v |= set_if(f.page_requests, ecap::PDS);
     v |= set_if(f.execute_requests, ecap::ERS);
     v |= set_if(f.supervisor_requests, ecap::SRS);
     v |= set_if(f.pasid, ecap::PSS, f.pasid_bits - 1);
@@ -102,7 +123,8 @@ void add_registers(RegisterBank& bank, const Features& f) {
         {"ECAP", reg::ECAP, 8, ecap_value(f), 0, 0,
          {{"C", ecap::C},         {"QI", ecap::QI},       {"DT", ecap::DT},       {"IR", ecap::IR},
           {"PT", ecap::PT},       {"SC", ecap::SC},       {"IRO", ecap::IRO},     {"NEST", ecap::NEST},
-          {"PRS", ecap::PRS},     {"ERS", ecap::ERS},     {"SRS", ecap::SRS},     {"PSS", ecap::PSS},
+          {"PRS", ecap::PRS},     {"ERS", ecap::ERS},     {"SRS", ecap::SRS},     {"NWFS", ecap::NWFS},
+          {"PSS", ecap::PSS},     {"PDS", ecap::PDS},
           {"PASID", ecap::PASID}, {"SMTS", ecap::SMTS},   {"SLADS", ecap::SLADS}, {"SLTS", ecap::SLTS},
           {"FLTS", ecap::FLTS},   {"SMPWCS", ecap::SMPWCS}, {"RPS", ecap::RPS}}},
         // GCMD's fields are write-only: nothing is stored (reads, debug ones too, return zero) and the
@@ -146,6 +168,7 @@ void add_registers(RegisterBank& bank, const Features& f) {
                           {"PP", frcd_hi::PP}, {"FR", frcd_hi::FR}, {"PV", frcd_hi::PV}, {"AT", frcd_hi::AT},
                           {"T1", frcd_hi::T1}, {"F", frcd_hi::F}}});
     }
+    if (f.page_requests) add_page_request_registers(table, f);
     for (const RegisterLayout& layout : table) bank.add(layout);
 }
 

@@ -3,10 +3,12 @@
 // ECAP.IRO and the fault-recording registers at CAP.FRO, so their offsets come from the Features.
 // Plain C++: the model attaches the side-effect hooks; tests and the `reg` log use the table.
 //
+// The page-request registers (PQH, PQT, PQA, PRS, PECTL, PEDATA, PEADDR, PEUADDR; VT-d 11.4.11)
+// are present only with ECAP.PRS.
 // Not present (reads as zero, writes ignored, like every offset without a register): the advanced
 // fault log (AFLOG, CAP.AFL = 0), the protected-memory registers (CAP.PLMR = PHMR = 0), the
-// interrupt-remapping table address (ECAP.IR = 0), the page-request queue registers (ECAP.PRS = 0:
-// a later issue), MTRRs (ECAP.MTS = 0), performance monitoring, enhanced and virtual commands.
+// interrupt-remapping table address (ECAP.IR = 0), the page-request registers without ECAP.PRS,
+// MTRRs (ECAP.MTS = 0), performance monitoring, enhanced and virtual commands.
 #pragma once
 
 #include "models/common/bitfield.h"
@@ -26,7 +28,8 @@ inline constexpr std::uint64_t VER = 0x000, CAP = 0x008, ECAP = 0x010, GCMD = 0x
                                RTADDR = 0x020, CCMD = 0x028, FSTS = 0x034, FECTL = 0x038, FEDATA = 0x03c,
                                FEADDR = 0x040, FEUADDR = 0x044, IQH = 0x080, IQT = 0x088, IQA = 0x090,
                                ICS = 0x09c, IECTL = 0x0a0, IEDATA = 0x0a4, IEADDR = 0x0a8, IEUADDR = 0x0ac,
-                               IQERCD = 0x0b0;
+                               IQERCD = 0x0b0, PQH = 0x0c0, PQT = 0x0c8, PQA = 0x0d0, PRS = 0x0dc,
+                               PECTL = 0x0e0, PEDATA = 0x0e4, PEADDR = 0x0e8, PEUADDR = 0x0ec;
 }  // namespace reg
 
 namespace ver {
@@ -105,6 +108,19 @@ inline constexpr BitField IWC = bit(0);
 }
 namespace iqercd {
 inline constexpr BitField IQEI = bits(3, 0), ITESID = bits(47, 32), ICESID = bits(63, 48);
+}
+
+// Page-request queue (VT-d 11.4.11; fact sheet B.12): PQH/PQT hold a byte offset in 32-byte units,
+// PQA the queue's base and size (2^PQS pages of 4 KiB), PRS the pending and overflow bits (RW1C).
+// PECTL/PEDATA/PEADDR/PEUADDR share the layouts of event_control, event_data and event_address.
+namespace page_queue_pointer {
+inline constexpr BitField PQH_PQT = bits(18, 5);
+}
+namespace pqa {
+inline constexpr BitField PQS = bits(2, 0), PQA = bits(63, 12);
+}
+namespace prs {
+inline constexpr BitField PPR = bit(0), PRO = bit(1);
 }
 
 // Fault-recording register n: two 64-bit registers (the low one holds FI, the high one the rest).

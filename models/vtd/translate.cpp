@@ -19,6 +19,7 @@ public:
         : request_(request), env_(env), memory_(memory), caches_(caches) {}
 
     TranslationResult run();
+    PageRequestCheck check_page_request();
 
 private:
     TranslationResult& fault(FaultReason reason, const char* why, bool fpd = false);
@@ -26,6 +27,8 @@ private:
     // A translated output, unless it falls in the interrupt range (checked on every translation, as a
     // cached large page may cover the range only in part).
     TranslationResult& translated_output(std::uint64_t output, unsigned size_bits, bool fpd);
+    // A translated request the context allows: its address is already an output address.
+    TranslationResult& translated_request();
 
     // Reads `words.size()` 64-bit words at `address`, word 0 first; the others only when word 0 has
     // `present` set (they are left zero otherwise). False on an access error.
@@ -75,6 +78,19 @@ TranslationResult& Translator::translated_output(std::uint64_t output, unsigned 
         return fault(scalable() ? FaultReason::sm_output_in_interrupt_range : FaultReason::output_in_interrupt_range,
                      "output address in the interrupt range", fpd);
     return translated(output, size_bits);
+}
+
+// Every right: pass-through and translated requests are not limited by paging entries.
+Permissions all_permissions() {
+    Permissions p;
+    p.read = p.write = p.execute = p.user = p.supervisor_write = p.supervisor_execute = p.dirty = true;
+    return p;
+}
+
+TranslationResult& Translator::translated_request() {
+    result_.pass_through = true;
+    result_.permissions = all_permissions();
+    return translated(request_.address, 12);
 }
 
 template <std::size_t N>
@@ -223,6 +239,7 @@ TranslationResult& Translator::translate_paged(const IotlbTag& tag, const Access
             const FaultKind denied = check_access(hit->permissions, access);
             if (denied == FaultKind::none && !(access.write && write_needs_walk(hit->permissions))) {
                 result_.work.tlb_hit = true;
+                result_.permissions = hit->permissions;
                 return translated_output(hit->output_base | (address & low_mask(size_bits)), size_bits, fpd);
             }
             if (denied != FaultKind::none) {
@@ -248,6 +265,7 @@ TranslationResult& Translator::translate_paged(const IotlbTag& tag, const Access
         return walk_fault(walked.fault, access, fpd);
     }
     const Translation& t = walked.translation;
+    result_.permissions = t.permissions;
     if (may_fill) {
         IotlbEntry entry;
         entry.output_base = align_down(t.output_address, std::uint64_t{1} << t.size_bits);
@@ -261,13 +279,15 @@ TranslationResult& Translator::translate_paged(const IotlbTag& tag, const Access
 TranslationResult& Translator::translate_legacy(const CachedContext& context) {
     const ContextEntry& entry = context.legacy;
     const bool fpd = context.fault_processing_disable;
-    // The device TLB is not implemented: TT = 01 cannot be programmed (ECAP.DT = 0), so every ATS
-    // request is blocked by the translation type.
-    if (request_.kind != RequestKind::untranslated)
+    // Only TT = 01 admits translation requests and translated requests (VT-d 9.3: TT = 00 and 10
+    // block them); TT = 01 translates untranslated requests as TT = 00 does.
+    if (request_.kind != RequestKind::untranslated && entry.translation_type != TranslationType::translated_device_tlb)
         return fault(FaultReason::translation_type_blocked, "ATS request: the context entry's TT does not allow it",
                      fpd);
+    if (request_.kind == RequestKind::translated) return translated_request();
     if (entry.translation_type == TranslationType::pass_through) {
         result_.pass_through = true;
+        result_.permissions = all_permissions();
         return translated(request_.address, 12);
     }
     // Legacy requests carry no PASID, so no execute or privilege: a plain read or write.
@@ -290,6 +310,7 @@ TranslationResult& Translator::translate_scalable(const CachedContext& context) 
     bool fpd = context.fault_processing_disable;
     if (request_.kind != RequestKind::untranslated && !ctx.device_tlb_enable)
         return fault(FaultReason::sm_translation_request_blocked, "ATS request with DTE = 0", fpd);
+    if (request_.kind == RequestKind::translated) return translated_request();
     Access access = request_.access;
     std::uint32_t pasid = ctx.effective_rid_pasid;
     if (request_.pasid) {
@@ -340,6 +361,7 @@ TranslationResult& Translator::translate_scalable(const CachedContext& context) 
     switch (static_cast<GranularType>(pe.granular_type)) {
     case GranularType::pass_through:
         result_.pass_through = true;
+        result_.permissions = all_permissions();
         if ((request_.address >> f.host_address_bits) != 0)
             return fault(FaultReason::input_beyond_width, "pass-through address beyond the host address width", fpd);
         return translated_output(request_.address, 12, fpd);
@@ -363,6 +385,30 @@ TranslationResult& Translator::translate_scalable(const CachedContext& context) 
         });
     }
     return fault(FaultReason::pasid_entry_invalid, "PGTT", fpd);
+}
+
+PageRequestCheck Translator::check_page_request() {
+    PageRequestCheck check;
+    const auto refuse = [&](FaultReason reason, const char* why, bool qualified_fpd) {
+        check.fault = reason;
+        check.reason = why;
+        check.record_fault = !(qualified_fpd && is_qualified(reason));
+        check.work = result_.work;
+        return check;
+    };
+    // Page requests are a scalable-mode feature: in legacy mode they fault RTA.3.
+    if (env_.mode == TranslationTableMode::legacy)
+        return refuse(FaultReason::page_request_in_legacy_mode, "page request in legacy mode", false);
+    if (!(env_.mode == TranslationTableMode::scalable && env_.features.scalable_mode))
+        return refuse(FaultReason::invalid_root_table_address, "RTADDR.TTM names a mode this unit does not implement",
+                      false);
+    CachedContext context;
+    if (!find_context(context)) return refuse(context.fault, "context", context.fault_processing_disable);
+    if (!context.scalable.page_request_enable)
+        return refuse(FaultReason::sm_page_request_disabled, "page request with PRE = 0",
+                      context.fault_processing_disable);
+    check.work = result_.work;
+    return check;
 }
 
 TranslationResult Translator::run() {
@@ -392,6 +438,57 @@ bool is_access_error(FaultReason reason) {
     }
 }
 
+TranslationRequestAnswer translation_request_answer(FaultReason reason) {
+    using Answer = TranslationRequestAnswer;
+    switch (reason) {
+    // The page is not there or the rights do not allow the request: the endpoint may ask for it
+    // with a page request (PCIe ATS: a completion with R = W = 0).
+    case FaultReason::address_beyond_width:
+    case FaultReason::write_denied:
+    case FaultReason::read_denied:
+    case FaultReason::fl_not_present:
+    case FaultReason::fl_root_read_denied:
+    case FaultReason::fl_table_read_denied:
+    case FaultReason::fl_table_write_denied:
+    case FaultReason::sl_permission:
+    case FaultReason::non_canonical:
+    case FaultReason::user_access_denied:
+    case FaultReason::execute_denied:
+    case FaultReason::input_beyond_width:
+    case FaultReason::sl_output_beyond_width:
+    case FaultReason::sm_write_denied:
+    case FaultReason::sm_read_denied:
+        return Answer::no_translation;
+    // Software's configuration does not allow the request.
+    case FaultReason::root_not_present:
+    case FaultReason::context_not_present:
+    case FaultReason::translation_type_blocked:
+    case FaultReason::output_in_interrupt_range:
+    case FaultReason::pasid_request_in_legacy_mode:
+    case FaultReason::sm_root_not_present:
+    case FaultReason::sm_context_not_present:
+    case FaultReason::sm_translation_request_blocked:
+    case FaultReason::sm_pasid_disabled:
+    case FaultReason::sm_pasid_beyond_directory:
+    case FaultReason::pasid_directory_not_present:
+    case FaultReason::pasid_entry_not_present:
+    case FaultReason::execute_requests_disabled:
+    case FaultReason::supervisor_requests_disabled:
+    case FaultReason::sm_output_in_interrupt_range:
+        return Answer::unsupported_request;
+    // Errors reading structures, reserved bits, invalid programming, failed A/D updates.
+    default:
+        return Answer::completer_abort;
+    }
+}
+
+PageRequestCheck check_page_request(std::uint16_t source_id, const TranslationEnvironment& environment,
+                                    TableMemory& memory, const TranslationCaches& caches) {
+    TranslationRequest request;
+    request.source_id = source_id;
+    return Translator(request, environment, memory, caches).check_page_request();
+}
+
 bool is_qualified(FaultReason reason) {
     switch (reason) {
     case FaultReason::root_not_present:
@@ -400,6 +497,7 @@ bool is_qualified(FaultReason reason) {
     case FaultReason::root_reserved:
     case FaultReason::invalid_root_table_address:
     case FaultReason::pasid_request_in_legacy_mode:
+    case FaultReason::page_request_in_legacy_mode:
     case FaultReason::sm_root_access_error:
     case FaultReason::sm_root_not_present:
     case FaultReason::sm_root_reserved:

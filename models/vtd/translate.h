@@ -8,8 +8,10 @@
 // Models: every check of context_entry.h, pasid_entry.h and page_walk.h with their fault reasons;
 // RTADDR.TTM (legacy, scalable; other values fault with RTA.1); requests with PASID in legacy mode
 // (RTA.2); PASIDE, the directory size and RID_PASID; SRE and ERE; TT and DTE against ATS requests
-// (the device TLB is a later issue: translation requests and translated requests are refused with
-// LCT.5 / SCT.5); pass-through (legacy TT = 2, PGTT = 4); output addresses in the interrupt range
+// (translation requests and translated requests need legacy TT = 01 or scalable DTE = 1, else
+// LCT.5 / SCT.5; a translation request is then walked like an untranslated request and returns the
+// rights it found, a translated request passes through with its address unchanged after the context
+// checks only); pass-through (legacy TT = 2, PGTT = 4); output addresses in the interrupt range
 // (LGN.4 / SGN.8); fault processing disable for qualified faults (faults found before the entry that
 // holds FPD, and errors reading a root, context or PASID structure, are always recorded; errors
 // reading paging entries are qualified, as QEMU's table of qualified faults has it). With caches (caches.h), contexts, PASID entries and translations come from them when
@@ -17,8 +19,11 @@
 // bit is not yet set walks again so the walk sets it.
 // Entries wider than 64 bits are read as 64-bit single-copy-atomic words, the word holding P first
 // (context_entry.h explains why this order makes a driver's "P last" update safe).
-// Does not model: the device TLB and page requests (a later issue), interrupt remapping, requests
-// with PASID that carry no privilege or execute bits beyond what MasterAttrs has.
+// Also the context checks of a page request (check_page_request: scalable mode, root and context
+// entries, PRE) and how a translation request's fault is answered (translation_request_answer).
+// Does not model: interrupt remapping, requests with PASID that carry no privilege or execute bits
+// beyond what MasterAttrs has, the PASID-table checks for translated requests and page requests
+// (only the context entry decides them).
 #pragma once
 
 #include "models/common/fault_response.h"
@@ -65,6 +70,9 @@ struct TranslationResult {
     std::uint64_t output_address = 0;
     unsigned size_bits = 12;                 // the page the translation covers
     bool pass_through = false;
+    // The rights of the translation (from the walk or the IOTLB entry; everything for pass-through
+    // and translated requests), for a translation request's completion.
+    Permissions permissions;
     // Faults.
     FaultReason fault = FaultReason::none;
     bool record_fault = false;               // false: FPD suppressed a qualified fault
@@ -77,6 +85,29 @@ struct TranslationResult {
 
 TranslationResult translate(const TranslationRequest& request, const TranslationEnvironment& environment,
                             TableMemory& memory, const TranslationCaches& caches = {});
+
+// How a translation request that met `reason` is answered (VT-d 4.2.3; see COMPLIANCE.md, the
+// classes are the model's reading): a not-present or not-permitted page (a walk fault of the
+// leaf-level kind: not present, read/write/execute/user denied, non-canonical or beyond the width)
+// is a successful completion with R = W = 0 and no fault record; a request the context does not
+// allow (TT/DTE, a structure not present, PASIDE, the PASID beyond the directory, SRE/ERE, the
+// output in the interrupt range) is Unsupported Request with a fault record; an error reading a
+// structure, reserved bits or invalid programming is Completer Abort with a fault record.
+enum class TranslationRequestAnswer : std::uint8_t { no_translation, unsupported_request, completer_abort };
+TranslationRequestAnswer translation_request_answer(FaultReason reason);
+
+// The checks a page request meets before it is queued: scalable mode (RTA.3 in legacy mode), the
+// scalable-mode root and context entries (through the context cache), and PRE (SCT.8). `fault` is
+// none when it may be queued; `record_fault` is false when FPD suppresses a qualified fault.
+struct PageRequestCheck {
+    FaultReason fault = FaultReason::none;
+    bool record_fault = true;
+    const char* reason = "";
+    TranslationWork work;
+    bool ok() const { return fault == FaultReason::none; }
+};
+PageRequestCheck check_page_request(std::uint16_t source_id, const TranslationEnvironment& environment,
+                                    TableMemory& memory, const TranslationCaches& caches = {});
 
 // Whether fault processing disable may suppress a fault (a qualified fault). Not qualified: faults
 // found before the FPD field is known and errors reading a root, context or PASID structure.

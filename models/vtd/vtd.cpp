@@ -19,6 +19,8 @@ Vtd::Vtd(sc_core::sc_module_name name, const VtdParams& params)
       regs("regs"),
       upstream("upstream", params.upstream_ports),
       downstream("downstream"),
+      atc_("ats_endpoints"),
+      ats_endpoints(atc_.endpoints),
       params_(params),
       bank_(sc_module::name()),
       context_cache_(params.caches.context, params.cache_seed),
@@ -36,7 +38,37 @@ Vtd::Vtd(sc_core::sc_module_name name, const VtdParams& params)
       descriptors_(stats_.counter("descriptors", "invalidation descriptors processed from the queue")),
       descriptor_errors_(stats_.counter("descriptor_errors", "invalidation-queue errors (FSTS.IQE)")),
       register_invalidations_(stats_.counter("register_invalidations", "CCMD and IOTLB_REG invalidations performed")),
-      msis_sent_(stats_.counter("msis_sent", "fault-event and invalidation-completion MSIs issued")) {
+      msis_sent_(stats_.counter("msis_sent", "fault-event, invalidation-completion and page-request MSIs issued")),
+      ats_translation_requests_(stats_.counter("ats_translation_requests", "ATS translation requests answered")),
+      ats_translations_granted_(stats_.counter("ats_translations_granted", "translation completions granting R or W")),
+      ats_no_translation_(stats_.counter("ats_no_translation",
+                                         "successful translation completions with R = W = 0 (page not present or "
+                                         "not permitted)")),
+      ats_unsupported_requests_(stats_.counter("ats_unsupported_requests", "translation requests answered UR")),
+      ats_completer_aborts_(stats_.counter("ats_completer_aborts", "translation requests answered CA")),
+      ats_translated_requests_(stats_.counter("ats_translated_requests",
+                                              "ATS translated requests passed through (the context allows them)")),
+      device_tlb_invalidations_(stats_.counter("device_tlb_invalidations",
+                                               "device-TLB invalidations (0x3, 0x8) sent to endpoints")),
+      device_tlb_without_endpoint_(stats_.counter("device_tlb_without_endpoint",
+                                                  "device-TLB invalidations for a source-id no endpoint serves "
+                                                  "(complete at once)")),
+      device_tlb_timeouts_(stats_.counter("device_tlb_timeouts",
+                                          "device-TLB invalidations not completed within the time-out (FSTS.ITE)")),
+      waits_aborted_(stats_.counter("waits_aborted", "invalidation-wait descriptors aborted by an ITE")),
+      page_requests_(stats_.counter("page_requests", "page requests received")),
+      page_requests_queued_(stats_.counter("page_requests_queued", "page-request descriptors written at PQT")),
+      page_requests_overflowed_(stats_.counter("page_requests_overflowed",
+                                               "page requests lost to a full queue or while PRS.PRO was set")),
+      page_requests_refused_(stats_.counter("page_requests_refused",
+                                            "page requests refused (translation off, RTA.3, SCT.8, context faults)")),
+      page_request_auto_responses_(stats_.counter("page_request_auto_responses",
+                                                  "page group responses the unit generated itself")),
+      page_group_responses_(stats_.counter("page_group_responses",
+                                           "page group response descriptors (0x9) delivered to endpoints")),
+      page_group_responses_without_endpoint_(stats_.counter("page_group_responses_without_endpoint",
+                                                            "page group responses for a requester no endpoint "
+                                                            "serves (dropped)")) {
     if (const std::string problem = check_features(params_.features); !problem.empty())
         throw std::invalid_argument(std::string(sc_module::name()) + ": " + problem);
     const Features& f = params_.features;
@@ -70,6 +102,7 @@ Vtd::Vtd(sc_core::sc_module_name name, const VtdParams& params)
 
     SC_THREAD(control_processor);
     SC_THREAD(queue_processor);
+    SC_THREAD(page_request_processor);
     SC_METHOD(record_due_faults);
     sensitive << fault_due_;
     dont_initialize();
@@ -87,6 +120,11 @@ void Vtd::reset() {
     ++queue_generation_;
     invalidate_all_caches();
     walkers_.reset();
+    atc_.reset();
+    device_tlb_pending_.clear();
+    pending_page_requests_.clear();
+    page_requests_processed_ = page_requests_received_;
+    page_request_processed_.notify(SC_ZERO_TIME);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,6 +140,10 @@ void Vtd::attach_register_hooks() {
     bank_.set_write_hook("IECTL", [this](const RegisterWrite& w) { on_iectl_write(w); });
     bank_.set_write_hook("ICS", [this](const RegisterWrite& w) { on_ics_write(w); });
     bank_.set_write_hook("IQT", [this](const RegisterWrite& w) { on_iqt_write(w); });
+    if (params_.features.page_requests) {
+        bank_.set_write_hook("PECTL", [this](const RegisterWrite& w) { on_pectl_write(w); });
+        bank_.set_write_hook("PRS", [this](const RegisterWrite& w) { on_prs_write(w); });
+    }
     for (unsigned n = 0; n < params_.features.fault_records; ++n)
         bank_.set_write_hook(fault_record_name(n, true), [this](const RegisterWrite& w) { on_fault_record_write(w); });
 }

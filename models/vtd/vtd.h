@@ -15,12 +15,36 @@
 // refused, so no master holds an untranslated pointer. With TE clear, traffic passes untranslated.
 // Untranslated writes to the interrupt range (0xFEEx_xxxx) are interrupt requests and pass through
 // (interrupt remapping is not modelled); reads there are refused without a fault record.
+// With ECAP.DT (features.device_tlb): ATS on `upstream`. A translation request (MasterAttrs
+// AtsState::translation_request with an AtsTranslation extension) is walked through the same caches
+// and walkers and answered in the extension without a data access: the page or superpage's output
+// base and size, R/W/Exe/Priv as the rights allow (W only without NW); a page not present or not
+// permitted is a success with R = W = 0 and no fault record; a request the context does not allow
+// is UR, an error in the structures CA, both with a fault record (translate.h
+// translation_request_answer). Translated requests pass through untranslated when the context allows
+// ATS (legacy TT = 01, scalable DTE = 1), else fault LCT.5 / SCT.5 and abort. Device-TLB invalidation
+// descriptors (0x3, 0x8) go to the endpoint of their source-id through `ats_endpoints`; a following
+// invalidation wait completes only once they have; one that does not complete within
+// `device_tlb_invalidation_timeout` sets FSTS.ITE with IQERCD.ITESID, aborts the wait (no status
+// write, no interrupt; IQH moves past it), raises the fault event and stops the queue until software
+// clears ITE. With ECAP.PRS (features.page_requests): page requests (a PageRequestMessage on
+// `upstream`) are checked against the context (RTA.3, SCT.8 and the context faults, recorded), written
+// as 32-byte descriptors at PQT after `page_request_latency` with PRS.PPR and the page-request event
+// (PECTL/PEDATA/PEADDR/PEUADDR); a full queue sets PRO and loses the request; requests refused or lost
+// that end a group get a response from the unit itself (success after an overflow, invalid request
+// after a refusal). Page group response descriptors (0x9) are delivered to the endpoint with
+// pri_response. A wait with PD completes after the page requests received before it are queued.
 // Does not model: interrupt remapping (IRE, SIRTP, CFI have no effect and ECAP.IR = 0), advanced
-// fault logging (SFL, EAFL), protected memory regions, the device TLB and page requests (a later
-// issue: ATS requests are refused as the context says), performance monitoring.
+// fault logging (SFL, EAFL), protected memory regions, invalidation completion errors (ICE: the
+// endpoints never send an unexpected completion), device-TLB invalidation throttling (ECAP.DIT = 0:
+// PFSID and MIP are ignored), time-outs of device-TLB invalidations that no wait descriptor follows
+// (detected at the next wait), page-request private data, performance monitoring.
 #pragma once
 
+#include "models/common/atc_invalidator.h"
+#include "models/common/ats.h"
 #include "models/common/busy_until.h"
+#include "models/common/master_attrs.h"
 #include "models/common/downstream_access.h"
 #include "models/common/register_bank.h"
 #include "models/common/register_window.h"
@@ -30,6 +54,7 @@
 #include "models/vtd/features.h"
 #include "models/vtd/fault_record.h"
 #include "models/vtd/invalidation.h"
+#include "models/vtd/page_request.h"
 #include "models/vtd/translate.h"
 
 #include <systemc>
@@ -77,6 +102,15 @@ struct VtdParams {
     sc_core::sc_time walk_step_latency = sc_core::sc_time(4, sc_core::SC_NS);
     // Page walks in flight at once; more walks queue (booked by absolute time).
     unsigned page_table_walkers = 4;
+    // A device-TLB invalidation not completed by its endpoint this long after it was sent times out
+    // (FSTS.ITE). 100 us: the modelled time-out of the regression scenarios
+    // (/work/shared/spec/iommu-core.md section 13, S4); PCIe lets a device take up to a minute and
+    // hardware time-outs are implementation defined.
+    sc_core::sc_time device_tlb_invalidation_timeout = sc_core::sc_time(100, sc_core::SC_US);
+    // From a page request's arrival to the unit's processing of it (context check, then the
+    // descriptor write, which costs what `downstream` returns). An assumption of about ten cycles,
+    // as `descriptor_latency`.
+    sc_core::sc_time page_request_latency = sc_core::sc_time(20, sc_core::SC_NS);
 };
 
 class Vtd : public sc_core::sc_module, public StatsSource {
@@ -85,6 +119,14 @@ public:
     using UpstreamSocket = tlm_utils::simple_target_socket_tagged<Vtd>;
     sc_core::sc_vector<UpstreamSocket> upstream;                 // device traffic, one socket a master
     tlm_utils::simple_initiator_socket<Vtd> downstream;          // tables, queues, MSIs, translated traffic
+
+private:
+    AtcInvalidator atc_;  // owns the port below (declared first: members are constructed in order)
+
+public:
+    // ATS-capable endpoints (each AtsEndpoint's `ats` export), any number: device-TLB invalidations
+    // and page group responses go to the one that serves the requester.
+    sc_core::sc_port<AtsEndpointIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND>& ats_endpoints;
 
     SC_HAS_PROCESS(Vtd);
     Vtd(sc_core::sc_module_name name, const VtdParams& params);
@@ -122,6 +164,8 @@ private:
     void on_iectl_write(const RegisterWrite& write);
     void on_ics_write(const RegisterWrite& write);
     void on_fault_record_write(const RegisterWrite& write);
+    void on_pectl_write(const RegisterWrite& write);
+    void on_prs_write(const RegisterWrite& write);
     bool gsts(BitField status) const { return status.is_set_in(bank_.get("GSTS")); }
     void set_gsts(BitField status, bool value);
 
@@ -135,7 +179,21 @@ private:
     void queue_processor();
     bool queue_can_run() const;
     void queue_error(vtd::QueueError error);
+    // Performs one valid descriptor; false when the queue was reset or disabled while it waited.
+    bool perform(const vtd::DecodedDescriptor& descriptor, std::uint64_t generation);
+    bool perform_wait(const vtd::InvalidationWait& wait, std::uint64_t generation);
     void execute_wait(const vtd::InvalidationWait& wait);
+    // Device TLB and page group responses through the queue (vtd_invalidation.cpp).
+    void send_device_tlb_invalidation(std::uint16_t source_id, const AtcInvalidation& request);
+    enum class WaitOutcome { completed, timed_out, abandoned };
+    // Waits for the device-TLB invalidations sent before a wait descriptor: timed_out after ITE was
+    // raised, abandoned when the queue was reset or disabled meanwhile.
+    WaitOutcome complete_device_tlb_invalidations(std::uint64_t generation);
+    void invalidation_timeout(std::uint16_t source_id);
+    // Waits until the page requests received before now are processed (a wait with PD).
+    void drain_page_requests();
+    void deliver_page_group_response(const vtd::PageGroupResponse& response);
+    AtsEndpointIf* ats_endpoint_for(std::uint32_t requester);
 
     // Faults and events (vtd_faults.cpp).
     void record_fault(const vtd::FaultRecord& record);
@@ -146,7 +204,7 @@ private:
     void signal_fault_event(std::uint64_t status_before);
     // Signals an event through an xxCTL/xxDATA/xxADDR/xxUADDR group: the MSI at once, or the pending
     // bit while masked.
-    enum class EventGroup { fault, invalidation };
+    enum class EventGroup { fault, invalidation, page_request };
     void signal_event(EventGroup group);
     void send_event_msi(EventGroup group);
     // Recomputes FSTS.PPF from the records' F bits.
@@ -162,6 +220,29 @@ private:
                                            sc_core::sc_time& translation_time);
     void report_fault(const vtd::TranslationRequest& request, const vtd::TranslationResult& result,
                       const sc_core::sc_time& delay);
+    // ATS translation requests (vtd_translation.cpp).
+    void serve_translation_request(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+    void answer_translation_request(const MasterAttrs& attrs, std::uint64_t address, AtsTranslation& completion,
+                                    sc_core::sc_time& delay);
+    void complete_translation(const vtd::TranslationRequest& request, const vtd::TranslationResult& result,
+                              AtsTranslation& completion, const sc_core::sc_time& delay);
+    // Page requests (vtd_page_requests.cpp).
+    struct PendingPageRequest {
+        vtd::PageRequestDescriptor descriptor;
+        sc_core::sc_time due;  // absolute time at which the unit processes it
+    };
+    void receive_page_request(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay,
+                              const PageRequestMessage& message);
+    void page_request_processor();
+    void process_page_request(const vtd::PageRequestDescriptor& request);
+    // Whether the context allows the page request; records the fault when it does not.
+    bool page_request_allowed(const vtd::PageRequestDescriptor& request, sc_core::sc_time& delay);
+    enum class QueueOutcome { queued, overflowed, write_failed, abandoned };
+    QueueOutcome queue_page_request(const vtd::PageRequestDescriptor& request, sc_core::sc_time& delay);
+    void auto_respond(const vtd::PageRequestDescriptor& request, PrgResponseCode code);
+    // Sets PRS bits and signals the page-request event unless PPR or PRO was already set.
+    void set_page_request_status(BitField status);
+    vtd::PageRequestCheck check_page_request_context(std::uint16_t source_id, sc_core::sc_time& delay);
     // A requester's statistics, created when it first translates.
     RequesterStats& requester_stats(std::uint16_t source_id);
 
@@ -184,6 +265,18 @@ private:
     vtd::Iotlb iotlb_;
     vtd::PagingStructureCache paging_structure_cache_;
     BusyUntilResource walkers_;
+    // Device-TLB invalidations sent and not yet waited for, in order.
+    struct PendingDeviceTlbInvalidation {
+        std::uint64_t sequence;    // AtcInvalidator's
+        std::uint16_t source_id;
+        sc_core::sc_time deadline; // absolute
+    };
+    std::deque<PendingDeviceTlbInvalidation> device_tlb_pending_;
+    std::deque<PendingPageRequest> pending_page_requests_;  // received, not yet processed
+    sc_core::sc_event page_request_work_;
+    sc_core::sc_event page_request_processed_;
+    std::uint64_t page_requests_received_ = 0;
+    std::uint64_t page_requests_processed_ = 0;
 
     StatsGroup stats_;
     RegisterAccessCounters register_counters_;
@@ -196,6 +289,23 @@ private:
     Counter& descriptor_errors_;
     Counter& register_invalidations_;
     Counter& msis_sent_;
+    Counter& ats_translation_requests_;
+    Counter& ats_translations_granted_;
+    Counter& ats_no_translation_;
+    Counter& ats_unsupported_requests_;
+    Counter& ats_completer_aborts_;
+    Counter& ats_translated_requests_;
+    Counter& device_tlb_invalidations_;
+    Counter& device_tlb_without_endpoint_;
+    Counter& device_tlb_timeouts_;
+    Counter& waits_aborted_;
+    Counter& page_requests_;
+    Counter& page_requests_queued_;
+    Counter& page_requests_overflowed_;
+    Counter& page_requests_refused_;
+    Counter& page_request_auto_responses_;
+    Counter& page_group_responses_;
+    Counter& page_group_responses_without_endpoint_;
     std::array<Counter*, 256> faults_by_reason_{};
     std::array<Counter*, 16> descriptors_by_type_{};
     std::unordered_map<std::uint16_t, RequesterStats> requester_stats_;  // by source-id

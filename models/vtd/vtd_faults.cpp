@@ -1,5 +1,5 @@
-// Vtd: primary fault recording and the fault-event and invalidation-completion interrupts (the
-// module is split across files by concern).
+// Vtd: primary fault recording and the fault-event, invalidation-completion and page-request
+// interrupts (the module is split across files by concern).
 #include "models/vtd/vtd.h"
 
 #include "models/common/log.h"
@@ -18,6 +18,22 @@ struct EventRegisters {
     const char* address;
     const char* upper_address;
 };
+
+EventRegisters event_registers(int group) {
+    switch (group) {
+    case 1: return {"IECTL", "IEDATA", "IEADDR", "IEUADDR"};
+    case 2: return {"PECTL", "PEDATA", "PEADDR", "PEUADDR"};
+    default: return {"FECTL", "FEDATA", "FEADDR", "FEUADDR"};
+    }
+}
+
+const char* event_name(int group) {
+    switch (group) {
+    case 1: return "invalidation completion";
+    case 2: return "page request";
+    default: return "fault event";
+    }
+}
 
 }  // namespace
 
@@ -88,7 +104,21 @@ void Vtd::on_fsts_write(const RegisterWrite&) {
     const std::uint64_t conditions =
         fsts::PFO.mask() | fsts::PPF.mask() | fsts::IQE.mask() | fsts::ICE.mask() | fsts::ITE.mask();
     if ((status & conditions) == 0) bank_.set("FECTL", event_control::IP.insert(bank_.get("FECTL"), 0));
-    if (!fsts::IQE.is_set_in(status)) queue_work_.notify(access_offset_);  // a stopped queue resumes
+    // A queue stopped by IQE or ITE resumes once both are clear.
+    if (!fsts::IQE.is_set_in(status) && !fsts::ITE.is_set_in(status)) queue_work_.notify(access_offset_);
+}
+
+void Vtd::on_prs_write(const RegisterWrite&) {
+    // Software has serviced both conditions: the pending page-request event goes away (as for FECTL).
+    const std::uint64_t status = bank_.get("PRS");
+    if (!prs::PPR.is_set_in(status) && !prs::PRO.is_set_in(status))
+        bank_.set("PECTL", event_control::IP.insert(bank_.get("PECTL"), 0));
+}
+
+void Vtd::on_pectl_write(const RegisterWrite& w) {
+    if (event_control::IM.is_set_in(w.old_value) && !event_control::IM.is_set_in(w.new_value) &&
+        event_control::IP.is_set_in(w.new_value))
+        send_event_msi(EventGroup::page_request);
 }
 
 void Vtd::on_ics_write(const RegisterWrite&) {
@@ -109,7 +139,7 @@ void Vtd::on_iectl_write(const RegisterWrite& w) {
 }
 
 void Vtd::signal_event(EventGroup group) {
-    const char* control = group == EventGroup::fault ? "FECTL" : "IECTL";
+    const char* control = event_registers(static_cast<int>(group)).control;
     const std::uint64_t value = bank_.get(control);
     if (event_control::IP.is_set_in(value)) return;  // one outstanding event at a time
     bank_.set(control, event_control::IP.insert(value, 1));
@@ -117,15 +147,14 @@ void Vtd::signal_event(EventGroup group) {
 }
 
 void Vtd::send_event_msi(EventGroup group) {
-    const EventRegisters r = group == EventGroup::fault ? EventRegisters{"FECTL", "FEDATA", "FEADDR", "FEUADDR"}
-                                                         : EventRegisters{"IECTL", "IEDATA", "IEADDR", "IEUADDR"};
+    const EventRegisters r = event_registers(static_cast<int>(group));
     const std::uint64_t address = (bank_.get(r.upper_address) << 32) |
                                   (event_address::MA.extract(bank_.get(r.address)) << event_address::MA.lsb);
     const auto data = static_cast<std::uint32_t>(bank_.get(r.data));
     const bool ok = send_msi(downstream, address, data);
     ++msis_sent_;
     bank_.set(r.control, event_control::IP.insert(bank_.get(r.control), 0));
-    IVP_LOG(LogCategory::cmd, name(), (group == EventGroup::fault ? "fault event" : "invalidation completion")
+    IVP_LOG(LogCategory::cmd, name(), event_name(static_cast<int>(group))
                                           << " MSI 0x" << std::hex << data << " -> 0x" << address
                                           << (ok ? "" : " (aborted)"));
 }

@@ -6,6 +6,7 @@
 #include "models/common/log.h"
 #include "models/common/master_attrs.h"
 #include "models/common/translated_access.h"
+#include "models/vtd/page_walk.h"
 
 #include <cstdio>
 
@@ -79,6 +80,16 @@ TranslationRequest translation_request(const MasterAttrs& attrs, bool write, std
 }  // namespace
 
 void Vtd::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
+    // PCIe messages and ATS translation requests move no data: they never reach memory, whatever
+    // TE says.
+    if (const PageRequestMessage* message = p.get_extension<PageRequestMessage>()) {
+        receive_page_request(p, delay, *message);
+        return;
+    }
+    if (const MasterAttrs* ats = p.get_extension<MasterAttrs>(); ats && ats->ats == AtsState::translation_request) {
+        serve_translation_request(p, delay);
+        return;
+    }
     if (!translation_enabled_) {
         // TE = 0: requests are not remapped (VT-d 3.2).
         ++traffic_.bypassed;
@@ -136,7 +147,133 @@ void Vtd::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
         return;
     }
     ++traffic_.translated;
+    if (attrs->ats == AtsState::translated) ++ats_translated_requests_;
     traffic_.translation_latency.record_ps(static_cast<std::uint64_t>(translation_time.value()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ATS translation requests
+
+namespace {
+
+// The completion fields as an Unsupported Request leaves them; the request's NW is kept.
+void clear_completion(AtsTranslation& completion) {
+    completion.status = AtsTranslation::Status::unsupported_request;
+    completion.translated_address = 0;
+    completion.range_bytes = 4096;
+    completion.read = completion.write = completion.execute = false;
+    completion.privileged = completion.global = completion.untranslated_only = false;
+}
+
+}  // namespace
+
+void Vtd::serve_translation_request(tlm::tlm_generic_payload& p, sc_time& delay) {
+    const MasterAttrs* attrs = accept_device_transaction(p, name(), traffic_.missing_attributes);
+    if (!attrs) return;
+    AtsTranslation* completion = p.get_extension<AtsTranslation>();
+    if (!completion) {
+        // A translation request without its completion to fill is a platform error.
+        ++traffic_.aborted;
+        IVP_LOG(LogCategory::guest_error, name(), "translation request without an AtsTranslation extension refused");
+        terminate_transaction(p, FaultResponse::abort);
+        return;
+    }
+    ++ats_translation_requests_;
+    p.set_response_status(tlm::TLM_OK_RESPONSE);  // the completion's status says the rest
+    clear_completion(*completion);
+    const char* refusal = nullptr;
+    if (!params_.features.device_tlb) refusal = "ECAP.DT = 0";
+    else if (!translation_enabled_) refusal = "translation is not enabled (TE = 0)";
+    else if (attrs->has_substream && (attrs->substream_id >> params_.features.pasid_bits) != 0)
+        refusal = "PASID beyond the PASID width";
+    if (refusal) {
+        // Unsupported Request without a fault record: there is no translation structure to blame.
+        ++ats_unsupported_requests_;
+        IVP_LOG(LogCategory::guest_error, name(), "translation request from " << attrs->describe() << " at 0x"
+                                                      << std::hex << p.get_address() << " answered UR: " << refusal);
+        return;
+    }
+    answer_translation_request(*attrs, p.get_address(), *completion, delay);
+}
+
+void Vtd::answer_translation_request(const MasterAttrs& attrs, std::uint64_t address, AtsTranslation& completion,
+                                     sc_time& delay) {
+    // With NW = 0 the endpoint may write through the translation without asking again, so the walk
+    // is a write walk (it checks W and sets the dirty flags); a page that only denies the write is
+    // then walked for reading and granted R alone.
+    TranslationRequest request = translation_request(attrs, !completion.no_write, align_down(address, 4096));
+    request.kind = RequestKind::translation_request;
+    request.access.execute = attrs.has_substream && attrs.instruction;
+    sc_time translation_time = sc_core::SC_ZERO_TIME;
+    TranslationResult result = translate_piece(request, delay, translation_time);
+    const auto refused_write = [&] {
+        return result.kind == TranslationResult::Kind::faulted && request.access.write &&
+               translation_request_answer(result.fault) == TranslationRequestAnswer::no_translation;
+    };
+    if (refused_write()) {
+        request.access.write = false;
+        result = translate_piece(request, delay, translation_time);
+    }
+    complete_translation(request, result, completion, delay);
+}
+
+void Vtd::complete_translation(const TranslationRequest& request, const TranslationResult& result,
+                               AtsTranslation& completion, const sc_time& delay) {
+    if (result.kind == TranslationResult::Kind::translated) {
+        const Permissions& rights = result.permissions;
+        const bool supervisor = request.pasid && request.access.supervisor;
+        completion.status = AtsTranslation::Status::success;
+        completion.range_bytes = std::uint64_t{1} << result.size_bits;
+        completion.translated_address = align_down(result.output_address, completion.range_bytes);
+        completion.read = rights.read;
+        completion.write = request.access.write;  // the walk allowed the write
+        completion.execute = request.access.execute && (supervisor ? rights.supervisor_execute : rights.execute);
+        completion.privileged = supervisor;
+        completion.global = false;  // VT-d returns G = 0 (as QEMU quotes VT-d 4.1.2)
+        completion.untranslated_only = false;
+        ++(completion.read || completion.write ? ats_translations_granted_ : ats_no_translation_);
+        IVP_LOG(LogCategory::cmd, name(), "translation completion for 0x" << std::hex << request.source_id << " at 0x"
+                                              << request.address << ": 0x" << completion.translated_address << " +0x"
+                                              << completion.range_bytes << " R=" << completion.read
+                                              << " W=" << completion.write << " Exe=" << completion.execute);
+        return;
+    }
+    switch (translation_request_answer(result.fault)) {
+    case TranslationRequestAnswer::no_translation:
+        // The page is not there for this request: R = W = 0, nothing recorded (the endpoint may ask
+        // for it with a page request).
+        completion.status = AtsTranslation::Status::success;
+        completion.read = completion.write = false;
+        ++ats_no_translation_;
+        IVP_LOG(LogCategory::fault, name(), "translation request for 0x" << std::hex << request.source_id << " at 0x"
+                                                << request.address << ": no translation ("
+                                                << to_string(result.fault) << ", not recorded)");
+        return;
+    case TranslationRequestAnswer::unsupported_request:
+        completion.status = AtsTranslation::Status::unsupported_request;
+        ++ats_unsupported_requests_;
+        break;
+    case TranslationRequestAnswer::completer_abort:
+        completion.status = AtsTranslation::Status::completer_abort;
+        ++ats_completer_aborts_;
+        break;
+    }
+    // A translation request is a read on the wire: the record says so whatever NW asked.
+    TranslationRequest as_read = request;
+    as_read.access.write = false;
+    report_fault(as_read, result, delay);
+}
+
+PageRequestCheck Vtd::check_page_request_context(std::uint16_t source_id, sc_time& delay) {
+    DownstreamTableMemory memory(downstream, &delay, payloads_);
+    const sc_time started = delay;
+    const PageRequestCheck check =
+        check_page_request(source_id, environment_, memory,
+                           TranslationCaches{&context_cache_, &pasid_cache_, &iotlb_, &paging_structure_cache_});
+    account_translation_work(traffic_, check.work,
+                             {params_.config_hit_latency, params_.iotlb_lookup_latency, params_.walk_step_latency},
+                             walkers_, started, delay);
+    return check;
 }
 
 TranslationResult Vtd::translate_piece(const TranslationRequest& request, sc_time& delay, sc_time& translation_time) {
@@ -194,7 +331,7 @@ unsigned int Vtd::up_transport_dbg(int, tlm::tlm_generic_payload& p) {
     // Debug access: translates from memory without the caches, records nothing, writes no A/D bit,
     // and serves at most the first page.
     const MasterAttrs* attrs = p.get_extension<MasterAttrs>();
-    if (!attrs) return 0;
+    if (!attrs || attrs->ats == AtsState::translation_request) return 0;  // no data to move
     const TranslationRequest request = translation_request(*attrs, p.is_write(), p.get_address());
     DownstreamTableMemory memory(downstream, nullptr, payloads_);
     const TranslationResult result = translate(request, environment_, memory);

@@ -225,7 +225,7 @@ TEST(ConfigLoader, OverridesApplyAndAreBlamedForTheirErrors) {
                                            "mean 'size'? (allowed: port, stream_id, requester, pasid, privileged, "
                                            "instruction, pattern, base, window, stride, size, read_fraction, count, "
                                            "duration_ns, start_ns, think_time_ns, outstanding, allow_4k_crossing, "
-                                           "trace, use_dmi, enabled)"));
+                                           "trace, use_dmi, enabled, ats)"));
 }
 
 TEST(ConfigLoader, NullablePasid) {

@@ -855,13 +855,26 @@ TEST(VtdCheckFeatures, ModeDependencies) {
     EXPECT_TRUE(contains(check_features(ir), "interrupt_remapping = true"));
 }
 
-TEST(VtdCheckFeatures, UnimplementedFeatures) {
-    Features dt;
+TEST(VtdCheckFeatures, DeviceTlbNeedsQueuedInvalidationAndPageRequestsNeedDeviceTlbInScalableMode) {
+    // Device-TLB invalidations exist only as queued descriptors; page requests are ATS's companions
+    // and their checks read scalable-mode entries.
+    Features dt = legacy_only();
     dt.device_tlb = true;
+    dt.queued_invalidation = false;
     EXPECT_TRUE(contains(check_features(dt), "device_tlb = true"));
+    dt.queued_invalidation = true;
+    EXPECT_EQ(check_features(dt), "");
     Features prs;
     prs.page_requests = true;
     EXPECT_TRUE(contains(check_features(prs), "page_requests = true"));
+    prs.device_tlb = true;
+    EXPECT_EQ(check_features(prs), "");
+    prs.scalable_mode = false;
+    prs.first_level = prs.nested = prs.pasid = false;
+    EXPECT_TRUE(contains(check_features(prs), "unless scalable_mode is true"));
+}
+
+TEST(VtdCheckFeatures, AccessedDirtyAndExecuteRequestsAreAccepted) {
     // The walks implement SLADE and execute permissions, so a unit may advertise SLADS and ERS.
     Features slads;
     slads.second_level_ad = true;

@@ -289,8 +289,8 @@ TEST_F(VtdControlTest, NoMasterGetsADirectPointerThroughTheUnit) {
 
 TEST_F(VtdControlTest, FeaturesNotModelledYetAndBadParametersAreRefusedAtConstruction) {
     VtdParams p;
-    p.features.device_tlb = true;  // ATS is a later issue
-    EXPECT_THROW(Vtd("vtd_dt", p), std::invalid_argument);
+    p.features.interrupt_remapping = true;  // not modelled
+    EXPECT_THROW(Vtd("vtd_ir", p), std::invalid_argument);
     p = VtdParams{};
     p.features.fault_records = 0;  // NFR + 1 must be at least 1
     EXPECT_THROW(Vtd("vtd_nfr", p), std::invalid_argument);
