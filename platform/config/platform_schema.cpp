@@ -315,6 +315,12 @@ SchemaNode vtd_tables_schema() {
                             requester,
                             vtd_translation_key("second_level", "device's entry (PASID 0 in scalable mode)"),
                             integer_key("domain_id", 1, 0, 0xffff, "domain ID of the device's entry"),
+                            boolean_key("device_tlb", false,
+                                        "the device may use ATS: legacy TT = 1 (with second_level translation), "
+                                        "scalable DTE; needs the unit's device_tlb"),
+                            boolean_key("page_requests", false,
+                                        "the device may send page requests (scalable PRE); needs the unit's "
+                                        "page_requests and device_tlb here"),
                             mappings,
                             named_map_key(
                                 "pasids", "PASID contexts beyond the device's own (scalable mode), by name", "p1",
@@ -378,6 +384,13 @@ std::vector<SchemaNode> vtd_feature_keys() {
         boolean_key("second_level", true, "second-level translation in scalable mode (ECAP.SLTS)", as_qemu),
         boolean_key("first_level", true, "first-level translation (ECAP.FLTS; with scalable_mode)", as_qemu),
         boolean_key("rid_pasid", true, "the context entry's RID_PASID is honoured (ECAP.RPS)", as_qemu),
+        boolean_key("device_tlb", false,
+                    "device-TLBs (ECAP.DT): ATS translation requests, translated requests and device-TLB "
+                    "invalidation; needs queued_invalidation",
+                    "off: only ATS studies need it, and a unit without it refuses ATS requests"),
+        boolean_key("page_requests", false, "page requests (ECAP.PRS): the page-request queue; needs device_tlb and "
+                                            "scalable_mode",
+                    "off, as device_tlb"),
         integer_key("host_address_bits", 48, 32, 52,
                     "host address width: physical-address bits the unit's outputs and table pointers may use "
                     "(the DMAR table's HAW)",
@@ -407,6 +420,12 @@ std::vector<SchemaNode> vtd_timing_keys() {
                    "an assumption: one cycle to issue the read, one to decode the entry"),
         integer_key("page_table_walkers", 4, 1, 64, "page walks in flight at once",
                     "an assumption in the range of shipping units' walk concurrency"),
+        number_key("device_tlb_invalidation_timeout_ns", 100000, 1, kNsMax,
+                   "a device-TLB invalidation not completed by its endpoint this long after it was sent sets "
+                   "FSTS.ITE (ns)",
+                   "100 us, the modelled time-out of the quarantine scenario (iommu-core.md section 13, S4)"),
+        number_key("page_request_latency_ns", 20, 0, kNsMax, "processing of one page request before it is queued (ns)",
+                   "an assumption of about ten cycles, as descriptor_latency_ns"),
     };
 }
 

@@ -114,6 +114,10 @@ private:
         const std::string key = "tables.devices." + name;
         const bool scalable = spec.mode == VtdTableMode::scalable;
         check_entry(key, device, scalable);
+        if (device["device_tlb"].get<bool>() && !features_.device_tlb)
+            report(key + ".device_tlb", "the device TLB needs the unit's device_tlb");
+        if (device["page_requests"].get<bool>() && !features_.page_requests)
+            report(key + ".page_requests", "page requests need the unit's page_requests");
         if (!device["pasids"].empty() && !features_.pasid)
             report(key + ".pasids", "PASID contexts need the unit's pasid");
         for (const auto& [pasid_name, context] : device["pasids"].items()) {

@@ -31,6 +31,8 @@ vtd::Features vtd_features(const nlohmann::ordered_json& u) {
     f.second_level = u["second_level"];
     f.first_level = u["first_level"];
     f.rid_pasid = u["rid_pasid"];
+    f.device_tlb = u["device_tlb"];
+    f.page_requests = u["page_requests"];
     f.host_address_bits = u["host_address_bits"];
     return f;
 }

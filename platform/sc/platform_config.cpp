@@ -104,6 +104,8 @@ VtdConfig make_vtd(const std::string& name, const ordered_json& v, std::size_t m
     p.config_hit_latency = nanoseconds(v["config_hit_latency_ns"]);
     p.walk_step_latency = nanoseconds(v["walk_step_latency_ns"]);
     p.page_table_walkers = v["page_table_walkers"];
+    p.device_tlb_invalidation_timeout = nanoseconds(v["device_tlb_invalidation_timeout_ns"]);
+    p.page_request_latency = nanoseconds(v["page_request_latency_ns"]);
     if (const std::optional<VtdTablesSpec> spec = vtd_tables_spec(v)) unit.tables = build_vtd_tables(*spec);
     return unit;
 }

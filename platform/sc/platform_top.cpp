@@ -72,6 +72,7 @@ void Platform::build_iommus() {
     for (const VtdConfig& c : config_.vtds) {
         vtds_.push_back(std::make_unique<Vtd>(c.name.c_str(), c.params));
         add_iommu(c.name, *vtds_.back());
+        iommus_.back().ats_endpoints = &vtds_.back()->ats_endpoints;
     }
     const std::size_t first_target = config_.memories.size() + 1;
     const std::size_t first_initiator = masters_on_bus();
@@ -82,8 +83,12 @@ void Platform::build_iommus() {
 }
 
 void Platform::bind_behind_iommu(TrafficMaster& master, const std::string& iommu_name) {
-    for (IommuPorts& iommu : iommus_)
-        if (iommu.name == iommu_name) master.initiator.bind(*iommu.upstream[iommu.next_upstream++]);
+    for (IommuPorts& iommu : iommus_) {
+        if (iommu.name != iommu_name) continue;
+        master.initiator.bind(*iommu.upstream[iommu.next_upstream++]);
+        if (AtsEndpoint* endpoint = master.ats_endpoint(); endpoint && iommu.ats_endpoints)
+            iommu.ats_endpoints->bind(endpoint->ats);
+    }
 }
 
 void Platform::wire_interrupt_lines() {

@@ -63,6 +63,8 @@ private:
         tlm::tlm_target_socket<>* regs;
         std::vector<tlm::tlm_target_socket<>*> upstream;
         tlm::tlm_initiator_socket<>* downstream;
+        // Where ATS masters behind it bind their endpoint (ATC invalidations, page responses).
+        sc_core::sc_port<AtsEndpointIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND>* ats_endpoints = nullptr;
         std::size_t next_upstream = 0;  // the socket the next master behind it takes
     };
     struct IommuWindow {

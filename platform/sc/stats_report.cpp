@@ -171,6 +171,15 @@ void print_summary(std::ostream& out, const Platform& platform, const RunSummary
                 << std::setw(8) << errors << std::setw(14) << format_bandwidth(master->bandwidth_bytes_per_second())
                 << "   " << percentiles(h) << '\n';
         }
+        // ATS endpoints: how much translation their own caches took off the IOMMU.
+        for (const auto& master : platform.masters()) {
+            const StatsGroup& s = master->stats();
+            if (!s.find_counter("atc_lookups")) continue;
+            out << "  " << s.name() << " ATS: ATC hits " << hit_rate(counter(s, "atc_hits"), counter(s, "atc_misses"))
+                << ", " << counter(s, "translation_requests") << " translation requests, "
+                << counter(s, "translation_failures") << " without translation, " << counter(s, "page_requests")
+                << " page requests, " << counter(s, "invalidations_completed") << " invalidations completed\n";
+        }
     }
     for (const auto& smmu : platform.smmus()) print_translation_summary(out, smmu->stats(), kSmmuv3Names);
     for (const auto& unit : platform.vtds()) print_translation_summary(out, unit->stats(), kVtdNames);

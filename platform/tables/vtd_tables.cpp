@@ -76,7 +76,7 @@ constexpr Field present = bit(0), context_table = bits(63, 12);
 namespace context_entry {
 constexpr Field present = bit(0), fault_disable = bit(1), translation_type = bits(3, 2), sl_table = bits(63, 12);
 constexpr Field address_width = bits(2, 0), domain_id = bits(23, 8);
-constexpr std::uint64_t tt_untranslated = 0b00, tt_pass_through = 0b10;
+constexpr std::uint64_t tt_untranslated = 0b00, tt_device_tlb = 0b01, tt_pass_through = 0b10;
 }  // namespace context_entry
 
 // Scalable-mode context entry (32 bytes): word 0 and word 1; words 2 and 3 are reserved.
@@ -295,6 +295,10 @@ void Builder::check_spec() {
         const std::string where = "device '" + d.name + "'";
         auto [it, fresh] = source_ids.emplace(d.source_id, d.name);
         if (!fresh) fail(where + ": source ID " + hex(d.source_id) + " is also device '" + it->second + "''s");
+        if (d.page_requests && !(scalable() && d.device_tlb))
+            fail(where + ": page requests need scalable mode and device_tlb");
+        if (!scalable() && d.device_tlb && d.translation != VtdTranslation::second_level)
+            fail(where + ": a legacy entry allows the device TLB only with second-level translation (TT = 1)");
         if (!scalable()) {
             if (d.translation == VtdTranslation::first_level || d.translation == VtdTranslation::nested)
                 fail(where + ": " + name_of(d.translation) + " translation needs scalable mode");
@@ -451,7 +455,7 @@ void Builder::put_legacy_device(const VtdDevice& d) {
     case VtdTranslation::second_level: {
         const std::uint64_t root = new_table();
         if (failed()) return;
-        low |= translation_type.of(tt_untranslated) | sl_table.address(root);
+        low |= translation_type.of(d.device_tlb ? tt_device_tlb : tt_untranslated) | sl_table.address(root);
         for (const VtdMapping& m : d.mappings)
             map(root, second_level(), m, std::uint64_t{1} << kOutputBits, "52 bits", where);
         break;
@@ -489,7 +493,8 @@ void Builder::put_scalable_device(const VtdDevice& d) {
     if (failed()) return;
 
     using namespace sm_context_entry;
-    put64(entry, present.of(1) | pasid_enable.of(d.pasids.empty() ? 0 : 1) | directory_size.of(pdts) |
+    put64(entry, present.of(1) | pasid_enable.of(d.pasids.empty() ? 0 : 1) | device_tlb.of(d.device_tlb ? 1 : 0) |
+                     page_requests.of(d.page_requests ? 1 : 0) | directory_size.of(pdts) |
                      sm_context_entry::directory.address(directory));
     put64(entry + 8, rid_pasid.of(0));  // requests without PASID use PASID 0's entry
     put_pasid_entry(directory, 0, d.translation, d.domain_id, d.mappings, where);

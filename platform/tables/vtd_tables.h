@@ -89,6 +89,8 @@ struct VtdDevice {
     std::uint16_t source_id = 0;  // bus << 8 | device << 3 | function
     VtdTranslation translation = VtdTranslation::second_level;
     std::uint16_t domain_id = 1;
+    bool device_tlb = false;     // ATS allowed: legacy TT = 1 (second-level only), scalable DTE
+    bool page_requests = false;  // scalable PRE (with device_tlb)
     std::vector<VtdMapping> mappings;      // of requests without PASID (RID_PASID in scalable mode)
     std::vector<VtdPasidContext> pasids;   // scalable mode only
 };

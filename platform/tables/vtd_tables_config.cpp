@@ -20,6 +20,8 @@ VtdDevice device(const std::string& name, const nlohmann::ordered_json& d) {
     device.source_id = requester_id(d["requester"]);
     device.translation = vtd_translation(d["translation"]);
     device.domain_id = d["domain_id"];
+    device.device_tlb = d["device_tlb"];
+    device.page_requests = d["page_requests"];
     device.mappings = mappings(d);
     for (const auto& [pasid_name, p] : d["pasids"].items())
         device.pasids.push_back(

@@ -306,6 +306,26 @@ TEST_F(CliTest, VtdTrafficConfigTranslatesEveryTransactionThroughBuiltTables) {
             << master;
 }
 
+TEST_F(CliTest, VtdDeviceTlbConfigMovesTranslationToTheEndpoint) {
+    // The ATS endpoint's 256-entry cache holds all 256 pages of its window: after one translation
+    // request per page (more only where the random traffic's pages collide in a set), its accesses
+    // arrive translated; the plain master beside it keeps being translated by the unit.
+    const fs::path stats = dir_ / "stats.json";
+    const Result r = run("run " + kSource + "/vp_configs/vtd_devtlb.yaml --stats " + stats.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("  anic ATS: ATC hits "));
+    const auto json = nlohmann::json::parse(read_file(stats));
+    const auto& anic = json["components"]["anic"]["counters"];
+    const auto& unit = json["components"]["dmar0"]["counters"];
+    EXPECT_EQ(anic["response_ok"], 20000);
+    EXPECT_GE(anic["translation_requests"].get<int>(), 256);
+    EXPECT_LT(anic["translation_requests"].get<int>(), 2000);  // most accesses hit the endpoint's cache
+    EXPECT_EQ(unit["ats_translation_requests"], anic["translation_requests"]);
+    EXPECT_EQ(unit["ats_translated_requests"], 20000);
+    EXPECT_EQ(unit["faults"], 0);
+    EXPECT_EQ(json["components"]["nic"]["counters"]["response_ok"], 20000);
+}
+
 TEST_F(CliTest, BadRequesterIdNamesFileLineAndTheAllowedForms) {
     const fs::path config = write("rid.yaml",
                                   "memories:\n"

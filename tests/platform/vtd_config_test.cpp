@@ -117,6 +117,13 @@ TEST(VtdConfig, RegisterPageMayNotOverlapMemoryOrAnotherIommu) {
     EXPECT_EQ(names.errors[0].message, "the name 'dmar0' is also smmuv3.dmar0's");
 }
 
+TEST(VtdConfig, ADeviceTlbEntryNeedsTheUnitsDeviceTlb) {
+    EXPECT_THAT(messages(load({"vtd.dmar0.tables.devices.nic.device_tlb=true"})),
+                ElementsAre("--set vtd.dmar0.tables.devices.nic.device_tlb=true: the device TLB needs the unit's "
+                            "device_tlb"));
+    EXPECT_TRUE(messages(load({"vtd.dmar0.tables.devices.nic.device_tlb=true", "vtd.dmar0.device_tlb=true"})).empty());
+}
+
 TEST(VtdConfig, TablesAskOnlyForWhatTheUnitImplements) {
     EXPECT_THAT(messages(load({"vtd.dmar0.tables.mode=scalable", "vtd.dmar0.scalable_mode=false",
                                "vtd.dmar0.first_level=false", "vtd.dmar0.nested=false", "vtd.dmar0.pasid=false"})),

@@ -125,6 +125,28 @@ TEST(VtdTables, LeafSizesTheUnitLacksAreSplitIntoPages) {
 
 // AW 39: three levels, the root is a level-3 table whose entries span 1 GiB; a 1 GiB block is a
 // leaf in the root itself.
+TEST(VtdTables, DeviceTlbSetsLegacyTranslationTypeOneAndScalableDteAndPre) {
+    // Legacy context entry low word: P (bit 0) | TT = 01 (bits 3:2 = 0b0100) | SLPTPTR.
+    VtdTablesSpec legacy = legacy_spec();
+    legacy.devices[0].device_tlb = true;
+    const BuiltTables l = build_vtd_tables(legacy);
+    ASSERT_TRUE(l.error.empty()) << l.error;
+    EXPECT_EQ(read64(l, 0x8800'3100), 0x8800'4005ull);
+    // Scalable context entry low word: P | DTE (bit 2) | PASIDE (bit 3) | PRE (bit 4) | PDTS 0 | directory.
+    VtdTablesSpec scalable = scalable_spec();
+    scalable.devices[0].device_tlb = true;
+    scalable.devices[0].page_requests = true;
+    const BuiltTables t = build_vtd_tables(scalable);
+    ASSERT_TRUE(t.error.empty()) << t.error;
+    EXPECT_EQ(read64(t, 0x8800'3100), 0x8800'401dull);
+    // Page requests without the device TLB, or the device TLB on a legacy pass-through entry, are refused.
+    scalable.devices[0].device_tlb = false;
+    EXPECT_TRUE(error_mentions(scalable, "page requests need scalable mode and device_tlb"));
+    legacy.devices[0].translation = VtdTranslation::pass_through;
+    legacy.devices[0].mappings.clear();
+    EXPECT_TRUE(error_mentions(legacy, "allows the device TLB only with second-level translation"));
+}
+
 TEST(VtdTables, ThreeLevelTablesForA39BitWidth) {
     VtdTablesSpec spec = legacy_spec();
     spec.address_width = 39;
