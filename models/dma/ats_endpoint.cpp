@@ -13,6 +13,29 @@ constexpr std::uint32_t kGlobalTag = ~0u;
 
 std::uint32_t pasid_tag(const MasterAttrs& attrs) { return attrs.has_substream ? attrs.substream_id + 1 : 0; }
 
+// Sends one ATS message to the IOMMU (a translation request, a page request: no data moves) with the
+// requester's attributes and `message` attached; true when it was answered OK.
+template <typename Message>
+bool send_message(const AtsEndpoint::Transport& transport, const MasterAttrs& attrs, AtsState state,
+                  tlm::tlm_command command, std::uint64_t address, Message& message, sc_core::sc_time& delay) {
+    std::array<std::uint8_t, 8> unused{};
+    tlm::tlm_generic_payload payload;
+    MasterAttrs request_attrs = attrs;
+    request_attrs.ats = state;
+    payload.set_command(command);
+    payload.set_address(address);
+    payload.set_data_ptr(unused.data());
+    payload.set_data_length(static_cast<unsigned>(unused.size()));
+    payload.set_streaming_width(static_cast<unsigned>(unused.size()));
+    payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    payload.set_extension(&request_attrs);
+    payload.set_extension(&message);
+    transport(payload, delay);
+    payload.clear_extension(&request_attrs);
+    payload.clear_extension(&message);
+    return payload.is_response_ok();
+}
+
 }  // namespace
 
 AtsEndpoint::AtsEndpoint(sc_core::sc_module_name name, const AtsEndpointParams& params, Transport transport,
@@ -71,24 +94,12 @@ void AtsEndpoint::fill(const MasterAttrs& attrs, std::uint64_t page, const AtsTr
 std::optional<AtsTranslation> AtsEndpoint::request_translation(const MasterAttrs& attrs, std::uint64_t page,
                                                                bool write, sc_core::sc_time& delay) {
     ++translation_requests_;
-    std::array<std::uint8_t, 8> unused{};  // a translation request moves no data
-    tlm::tlm_generic_payload payload;
-    MasterAttrs request_attrs = attrs;
-    request_attrs.ats = AtsState::translation_request;
     AtsTranslation translation;
     translation.no_write = !write;
-    payload.set_command(tlm::TLM_READ_COMMAND);
-    payload.set_address(page);
-    payload.set_data_ptr(unused.data());
-    payload.set_data_length(static_cast<unsigned>(unused.size()));
-    payload.set_streaming_width(static_cast<unsigned>(unused.size()));
-    payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    payload.set_extension(&request_attrs);
-    payload.set_extension(&translation);
-    transport_(payload, delay);
-    payload.clear_extension(&request_attrs);
-    payload.clear_extension(&translation);
-    if (!payload.is_response_ok() || translation.status != AtsTranslation::Status::success) return std::nullopt;
+    if (!send_message(transport_, attrs, AtsState::translation_request, tlm::TLM_READ_COMMAND, page, translation,
+                      delay) ||
+        translation.status != AtsTranslation::Status::success)
+        return std::nullopt;
     return translation;
 }
 
@@ -98,9 +109,6 @@ bool AtsEndpoint::request_page(const MasterAttrs& attrs, std::uint64_t page, boo
     next_group_index_ = (next_group_index_ + 1) & kGroupIndexMask;
     const std::uint64_t group_key = (std::uint64_t{pasid_tag(attrs)} << 9) | group;
     page_groups_[group_key] = PendingGroup{};
-    std::array<std::uint8_t, 8> unused{};
-    tlm::tlm_generic_payload payload;
-    MasterAttrs request_attrs = attrs;
     PageRequestMessage message;
     message.address = page;
     message.group_index = group;
@@ -109,18 +117,7 @@ bool AtsEndpoint::request_page(const MasterAttrs& attrs, std::uint64_t page, boo
     message.write = write;
     message.privileged = attrs.privileged;
     message.execute = attrs.instruction;
-    payload.set_command(tlm::TLM_WRITE_COMMAND);
-    payload.set_address(page);
-    payload.set_data_ptr(unused.data());
-    payload.set_data_length(static_cast<unsigned>(unused.size()));
-    payload.set_streaming_width(static_cast<unsigned>(unused.size()));
-    payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    payload.set_extension(&request_attrs);
-    payload.set_extension(&message);
-    transport_(payload, delay);
-    payload.clear_extension(&request_attrs);
-    payload.clear_extension(&message);
-    if (!payload.is_response_ok()) {
+    if (!send_message(transport_, attrs, attrs.ats, tlm::TLM_WRITE_COMMAND, page, message, delay)) {
         page_groups_.erase(group_key);
         return false;
     }
