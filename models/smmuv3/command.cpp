@@ -198,7 +198,7 @@ DecodedCommand& decode_atc_inv(DecodedCommand& out, const Words& w, const Featur
     out.address = f::VA.extract(w.dw1) << f::VA.lsb;
     // Size > 52 may raise CERROR_ILL or use an UNKNOWN span (4.5.1); this model's choice: ILL.
     if (out.size > 52) return make_illegal(out, "CMD_ATC_INV with Size > 52");
-    out.kind = CommandKind::later_issue;
+    out.kind = CommandKind::atc_inv;
     return out;
 }
 
@@ -209,7 +209,7 @@ DecodedCommand& decode_pri_resp(DecodedCommand& out, const Words& w, const Featu
     out.prg_index = static_cast<std::uint16_t>(f::PRI_PRGINDEX.extract(w.dw1));
     out.pri_response = static_cast<std::uint8_t>(f::PRI_RESP.extract(w.dw1));
     if (out.pri_response == 0b11) return make_illegal(out, "CMD_PRI_RESP with Resp == 0b11 (reserved)");
-    out.kind = CommandKind::later_issue;
+    out.kind = CommandKind::pri_resp;
     return out;
 }
 
@@ -432,6 +432,17 @@ void describe_fields(std::string& text, const DecodedCommand& c) {
         describe_tlbi_address(text, c);
         break;
     case CommandKind::tlbi_nsnh_all: break;
+    case CommandKind::atc_inv:
+        describe_stream(text, c, true);
+        append_field(text, "global", c.atc_global);
+        append_field(text, "size", c.size);
+        append_field(text, "addr", c.address);
+        break;
+    case CommandKind::pri_resp:
+        describe_stream(text, c, true);
+        append_field(text, "prgi", c.prg_index);
+        append_field(text, "resp", c.pri_response);
+        break;
     case CommandKind::sync: describe_sync(text, c); break;
     case CommandKind::later_issue: text += " (not modelled yet)"; break;
     case CommandKind::illegal: break;
@@ -472,6 +483,8 @@ const char* command_kind_name(CommandKind kind) {
     case CommandKind::tlbi_s12_vmall: return "tlbi_s12_vmall";
     case CommandKind::tlbi_s2_ipa: return "tlbi_s2_ipa";
     case CommandKind::tlbi_nsnh_all: return "tlbi_nsnh_all";
+    case CommandKind::atc_inv: return "atc_inv";
+    case CommandKind::pri_resp: return "pri_resp";
     case CommandKind::sync: return "sync";
     }
     return "?";

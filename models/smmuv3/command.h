@@ -5,10 +5,11 @@
 // Models: every opcode of SMMUv3 4.1.1 is recognised. Fully decoded and acted on by the model:
 // CMD_PREFETCH_CONFIG, CMD_PREFETCH_ADDR (4.2), CMD_CFGI_STE, CMD_CFGI_STE_RANGE, CMD_CFGI_ALL
 // (= STE_RANGE with Range 31), CMD_CFGI_CD, CMD_CFGI_CD_ALL (4.3), CMD_TLBI_NH_ALL/ASID/VA/VAA,
-// CMD_TLBI_S12_VMALL, CMD_TLBI_S2_IPA, CMD_TLBI_NSNH_ALL (4.4), CMD_SYNC (4.7.3).
+// CMD_TLBI_S12_VMALL, CMD_TLBI_S2_IPA, CMD_TLBI_NSNH_ALL (4.4), CMD_ATC_INV (4.5.1, needs IDR0.ATS),
+// CMD_PRI_RESP (4.5.2, needs IDR0.PRI), CMD_SYNC (4.7.3).
 // Recognised, checked for legality and decoded, but reported as `later_issue` so that the model logs
-// them once as unimplemented: CMD_TLBI_EL2_* (needs IDR0.Hyp), CMD_ATC_INV (IDR0.ATS), CMD_PRI_RESP
-// (IDR0.PRI), CMD_RESUME and CMD_STALL_TERM (a stall model), and the range-invalidation fields
+// them once as unimplemented: CMD_TLBI_EL2_* (needs IDR0.Hyp), CMD_RESUME and CMD_STALL_TERM (a stall
+// model), and the range-invalidation fields
 // NUM/SCALE/TTL/TG of the address-based TLBIs when IDR3.RIL == 0 (they are RES0 then and are
 // ignored; `range_fields_ignored` says that software set them).
 // Always CERROR_ILL on this model: reserved and IMPLEMENTATION DEFINED opcodes (none is defined),
@@ -126,6 +127,8 @@ enum class CommandKind : std::uint8_t {
     tlbi_s12_vmall,
     tlbi_s2_ipa,
     tlbi_nsnh_all,
+    atc_inv,
+    pri_resp,
     sync,
 };
 inline constexpr std::size_t kCommandKindCount = static_cast<std::size_t>(CommandKind::sync) + 1;
@@ -171,10 +174,11 @@ struct DecodedCommand {
     std::uint32_t msi_data = 0;
     std::uint64_t msi_address = 0;
     bool sends_msi = false;                  // SIG_IRQ, IDR0.MSI and MSIAddress != 0
-    // Later-issue commands
+    // CMD_ATC_INV (Global as written: IGNORED when SSV == 0) and CMD_PRI_RESP
     bool atc_global = false;
     std::uint16_t prg_index = 0;
-    std::uint8_t pri_response = 0;
+    std::uint8_t pri_response = 0;           // Resp: 0b00 ResponseFailure, 0b01 InvalidRequest, 0b10 Success
+    // Later-issue commands
     bool resume_retry = false;
     bool resume_abort = false;
     std::uint16_t stag = 0;
@@ -188,7 +192,15 @@ struct DecodedCommand {
     // CFGI_STE_RANGE / CFGI_ALL: the aligned range of StreamIDs covered, inclusive.
     std::uint64_t first_stream_id() const { return align_down(stream_id, std::uint64_t{1} << (ste_range + 1)); }
     std::uint64_t last_stream_id() const { return first_stream_id() + (std::uint64_t{1} << (ste_range + 1)) - 1; }
+    // CMD_ATC_INV: the span, 4096 * 2^Size bytes (Size 52 and above: every address), and its start,
+    // Address aligned down to the span (SMMUv3 4.5.1).
+    bool atc_invalidates_all() const { return size >= 52; }
+    std::uint64_t atc_span_bytes() const { return atc_invalidates_all() ? 0 : std::uint64_t{4096} << size; }
+    std::uint64_t atc_address() const { return atc_invalidates_all() ? 0 : align_down(address, atc_span_bytes()); }
 };
+
+// CMD_PRI_RESP Resp encodings (SMMUv3 4.5.2).
+inline constexpr std::uint8_t kPriRespResponseFailure = 0b00, kPriRespInvalidRequest = 0b01, kPriRespSuccess = 0b10;
 
 // Decodes one command. `features` is what this SMMU implements: commands for absent features are
 // CERROR_ILL as SMMUv3 4.1.3 and the individual commands say.

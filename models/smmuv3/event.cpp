@@ -42,6 +42,10 @@ Layout layout_of(EventType type) {
         l.fetch_addr = true;
         l.reason = &f::FETCH_REASON;
         break;
+    case EventType::F_BAD_ATS_TREQ:
+        l.substream = S::with_ssv;
+        l.input_addr = true;
+        break;
     case EventType::F_TRANSL_FORBIDDEN: l.rnw = l.input_addr = true; break;
     case EventType::C_BAD_SUBSTREAMID: l.substream = S::always; break;
     case EventType::F_WALK_EABT:
@@ -64,7 +68,7 @@ Layout layout_of(EventType type) {
         l.substream = S::with_ssv;
         l.reason = &f::CFG_CONFLICT_REASON;
         break;
-    default: break;  // F_STREAM_DISABLED: StreamID only; F_BAD_ATS_TREQ, E_PAGE_REQUEST not modelled
+    default: break;  // F_STREAM_DISABLED: StreamID only; E_PAGE_REQUEST not modelled
     }
     return l;
 }

@@ -3,11 +3,15 @@
 // SystemC; encode() allocates nothing (describe() does, and is only for the `fault` log).
 //
 // Models: F_UUT (7.3.2), C_BAD_STREAMID (7.3.3), F_STE_FETCH (7.3.4), C_BAD_STE (7.3.5),
-// F_STREAM_DISABLED (7.3.7), F_TRANSL_FORBIDDEN (7.3.8), C_BAD_SUBSTREAMID (7.3.9), F_CD_FETCH
-// (7.3.10), C_BAD_CD (7.3.11), F_WALK_EABT (7.3.12), F_TRANSLATION, F_ADDR_SIZE, F_ACCESS,
-// F_PERMISSION (7.3.13 .. 7.3.16), F_TLB_CONFLICT (7.3.17), F_CFG_CONFLICT (7.3.18).
+// F_BAD_ATS_TREQ (7.3.6, see below), F_STREAM_DISABLED (7.3.7), F_TRANSL_FORBIDDEN (7.3.8),
+// C_BAD_SUBSTREAMID (7.3.9), F_CD_FETCH (7.3.10), C_BAD_CD (7.3.11), F_WALK_EABT (7.3.12),
+// F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION (7.3.13 .. 7.3.16), F_TLB_CONFLICT (7.3.17),
+// F_CFG_CONFLICT (7.3.18).
+// F_BAD_ATS_TREQ carries the common StreamID, SSV and SubstreamID of word 0 and the request's page
+// address in InputAddr (word 2, bits [11:0] zero); the record diagram was not available to confirm
+// where its R/W/X/Priv and Span fields sit, so they are written as zero (unconfirmed).
 // Stall and STAG are kept for the stall model (a later issue); the model sets Stall = 0 today.
-// Does not model: F_BAD_ATS_TREQ, E_PAGE_REQUEST, F_VMS_FETCH, IMPDEF events; the RME/GPC, MEC and
+// Does not model: E_PAGE_REQUEST, F_VMS_FETCH, IMPDEF events; the RME/GPC, MEC and
 // permission-indirection fields (GPCF, Overlay, AssuredOnly, DirtyBit: always 0); 128-bit
 // descriptors.
 //
@@ -32,7 +36,7 @@ enum class EventType : std::uint8_t {
     C_BAD_STREAMID = 0x02,
     F_STE_FETCH = 0x03,
     C_BAD_STE = 0x04,
-    F_BAD_ATS_TREQ = 0x05,      // not raised by this model
+    F_BAD_ATS_TREQ = 0x05,
     F_STREAM_DISABLED = 0x06,
     F_TRANSL_FORBIDDEN = 0x07,
     C_BAD_SUBSTREAMID = 0x08,

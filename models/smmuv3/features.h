@@ -27,8 +27,13 @@ struct Features {
     bool sev = true;                    // SEV: CMD_SYNC CS=SEV
     bool two_level_cd = true;           // CD2L
     bool two_level_stream_table = true; // ST_LEVEL = 1
-    bool ats = false;                   // ATS (a later issue)
-    bool pri = false;                   // PRI (a later issue)
+    // ATS (PCIe Address Translation Services, SMMUv3 3.9): translation requests, translated traffic,
+    // CMD_ATC_INV. Off by default: most integrations have no ATS-capable Root Complex, and an SMMU
+    // that advertises ATS makes Linux enable it on every capable endpoint. Split-stage ATS is not
+    // implemented: with ATS, IDR0.NS1ATS reads 1 (STE.EATS == 0b10 is ILLEGAL).
+    bool ats = false;
+    // PRI (page requests, the PRI queue, CMD_PRI_RESP; SMMUv3 3.9.1, chapter 8). Needs ATS.
+    bool pri = false;
     unsigned httu = 0;                  // HTTU: 0 none (a later issue adds access/dirty update)
     StallModel stall_model = StallModel::terminate_only;
     TableEndianness endianness = TableEndianness::little;
@@ -39,6 +44,10 @@ struct Features {
     unsigned ssid_bits = 8;             // SSIDSIZE (0: no substreams)
     unsigned cmdq_log2_entries = 8;     // CMDQS
     unsigned evtq_log2_entries = 8;     // EVENTQS
+    // PRIQS (with PRI): log2 of the largest PRI queue, 0..19 (SMMUv3 chapter 8: at most 2^19
+    // entries). 8, 256 entries of 16 bytes (4 KiB), as the event queue: enough for the page-request
+    // credits of a few endpoints (PCIe PRI gives each endpoint its own allocation, typically tens).
+    unsigned priq_log2_entries = 8;
 
     // IDR3
     bool range_invalidation = false;    // RIL (a later issue)

@@ -10,7 +10,7 @@
 // Models: index/wrap extraction, empty, full, occupancy, increment with wrap, the slot address of
 // an index (QUEUE_BASE.ADDR aligned to the queue size, 32 bytes minimum), LOG2SIZE capped at
 // IDR1.CMDQS/EVENTQS, the consistency rule for written indices, CMDQ_CONS.ERR and its CERROR codes,
-// EVENTQ_PROD.OVFLG / EVENTQ_CONS.OVACKFLG.
+// EVENTQ_PROD.OVFLG / EVENTQ_CONS.OVACKFLG, PRIQ_PROD.OVFLG / PRIQ_CONS.OVACKFLG (8.1).
 // Does not model: Enhanced Command queues (ECMDQ), the Secure and Realm queue copies, the RA/WA
 // allocation hints (decoded, never used), QUEUES_PRESET.
 #pragma once
@@ -41,6 +41,9 @@ inline constexpr BitField POINTER = bits(19, 0);
 inline constexpr BitField CMDQ_CONS_ERR = bits(30, 24);  // CERROR code, valid while GERROR.CMDQ_ERR active
 inline constexpr BitField EVENTQ_PROD_OVFLG = bit(31);   // toggled by the SMMU on overflow
 inline constexpr BitField EVENTQ_CONS_OVACKFLG = bit(31);  // software copies OVFLG here to acknowledge
+// The PRI queue's flags sit where the Event queue's do (SMMUv3 6.3.31, 6.3.32).
+inline constexpr BitField PRIQ_PROD_OVFLG = bit(31);
+inline constexpr BitField PRIQ_CONS_OVACKFLG = bit(31);
 }  // namespace queue_field
 
 // CMDQ_CONS.ERR codes (SMMUv3 7.1).
@@ -154,6 +157,19 @@ constexpr std::uint32_t eventq_prod_after_discard(std::uint32_t eventq_prod, std
 constexpr std::uint32_t eventq_prod_after_write(std::uint32_t eventq_prod, unsigned log2size) {
     const std::uint32_t flag = static_cast<std::uint32_t>(eventq_prod & queue_field::EVENTQ_PROD_OVFLG.mask());
     return flag | queue_increment(eventq_prod, log2size);
+}
+
+// PRI queue overflow (SMMUv3 8.1): the same flags and toggle rule as the Event queue's, with one
+// difference the caller applies: while the overflow condition is present nothing is written to
+// the PRI queue, even when it has room (an Event queue keeps recording).
+constexpr bool pri_queue_overflowed(std::uint32_t priq_prod, std::uint32_t priq_cons) {
+    return event_queue_overflowed(priq_prod, priq_cons);
+}
+constexpr std::uint32_t priq_prod_after_discard(std::uint32_t priq_prod, std::uint32_t priq_cons) {
+    return eventq_prod_after_discard(priq_prod, priq_cons);
+}
+constexpr std::uint32_t priq_prod_after_write(std::uint32_t priq_prod, unsigned log2size) {
+    return eventq_prod_after_write(priq_prod, log2size);
 }
 
 }  // namespace iommu_vp::smmuv3

@@ -35,6 +35,7 @@ std::uint32_t idr0_value(const Features& f) {
     v |= idr0::HTTU.insert(0, f.httu);
     v |= set_if(f.hyp, idr0::HYP);
     v |= set_if(f.ats, idr0::ATS);
+    v |= set_if(f.ats, idr0::NS1ATS);  // split-stage ATS (STE.EATS == 0b10) is not implemented
     v |= set_if(f.asid16, idr0::ASID16);
     v |= set_if(f.msi, idr0::MSI);
     v |= set_if(f.sev, idr0::SEV);
@@ -52,6 +53,7 @@ std::uint32_t idr1_value(const Features& f) {
     std::uint64_t v = 0;
     v = idr1::SIDSIZE.insert(v, f.sid_bits);
     v = idr1::SSIDSIZE.insert(v, f.ssid_bits);
+    if (f.pri) v = idr1::PRIQS.insert(v, f.priq_log2_entries);
     v = idr1::EVENTQS.insert(v, f.evtq_log2_entries);
     v = idr1::CMDQS.insert(v, f.cmdq_log2_entries);
     return static_cast<std::uint32_t>(v);
@@ -105,7 +107,8 @@ void add_registers(RegisterBank& bank, const Features& f, const Identity& id, bo
     const std::vector<RegisterLayout> table = {
         {"IDR0", reg::IDR0, 4, idr0_value(f), 0, 0,
          {{"S2P", idr0::S2P}, {"S1P", idr0::S1P}, {"TTF", idr0::TTF}, {"COHACC", idr0::COHACC},
-          {"HTTU", idr0::HTTU}, {"HYP", idr0::HYP}, {"ATS", idr0::ATS}, {"ASID16", idr0::ASID16},
+          {"HTTU", idr0::HTTU}, {"HYP", idr0::HYP}, {"ATS", idr0::ATS}, {"NS1ATS", idr0::NS1ATS},
+          {"ASID16", idr0::ASID16},
           {"MSI", idr0::MSI}, {"SEV", idr0::SEV}, {"PRI", idr0::PRI}, {"VMID16", idr0::VMID16},
           {"CD2L", idr0::CD2L}, {"TTENDIAN", idr0::TTENDIAN}, {"STALL_MODEL", idr0::STALL_MODEL},
           {"TERM_MODEL", idr0::TERM_MODEL}, {"ST_LEVEL", idr0::ST_LEVEL}}},
@@ -161,6 +164,19 @@ void add_registers(RegisterBank& bank, const Features& f, const Identity& id, bo
         {"EVTQ_IRQ_CFG2", reg::EVTQ_IRQ_CFG2, 4, 0, msi_attr, 0, msi_attribute_fields()},
     };
     for (const RegisterLayout& layout : table) bank.add(layout);
+    if (!f.pri) return;  // the PRI queue registers are RES0 without IDR0.PRI (6.3.30 .. 6.3.36)
+    const std::vector<RegisterLayout> pri_queue = {
+        {"PRIQ_BASE", reg::PRIQ_BASE, 8, 0, queue_base_writable, 0, queue_base_fields()},
+        {"PRIQ_PROD", reg::PRIQ_PROD, 4, 0, kQueueIndexAndWrap.mask() | queue_field::PRIQ_PROD_OVFLG.mask(), 0,
+         {{"WR", kQueueIndexAndWrap}, {"OVFLG", queue_field::PRIQ_PROD_OVFLG}}},
+        {"PRIQ_CONS", reg::PRIQ_CONS, 4, 0, kQueueIndexAndWrap.mask() | queue_field::PRIQ_CONS_OVACKFLG.mask(), 0,
+         {{"RD", kQueueIndexAndWrap}, {"OVACKFLG", queue_field::PRIQ_CONS_OVACKFLG}}},
+        {"PRIQ_IRQ_CFG0", reg::PRIQ_IRQ_CFG0, 8, 0, msi_addr, 0, msi_address_fields()},
+        {"PRIQ_IRQ_CFG1", reg::PRIQ_IRQ_CFG1, 4, 0, msi_data, 0, {{"DATA", irq_cfg::DATA}}},
+        {"PRIQ_IRQ_CFG2", reg::PRIQ_IRQ_CFG2, 4, 0, f.msi ? msi_attr | irq_cfg::PRIQ_LO.mask() : 0, 0,
+         {{"MemAttr", irq_cfg::MemAttr}, {"SH", irq_cfg::SH}, {"LO", irq_cfg::PRIQ_LO}}},
+    };
+    for (const RegisterLayout& layout : pri_queue) bank.add(layout);
 }
 
 }  // namespace iommu_vp::smmuv3

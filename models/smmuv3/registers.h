@@ -28,12 +28,17 @@ inline constexpr std::uint64_t CMDQ_BASE = 0x090, CMDQ_PROD = 0x098, CMDQ_CONS =
 inline constexpr std::uint64_t EVTQ_BASE = 0x0a0;
 inline constexpr std::uint64_t EVTQ_PROD = kPage1 + 0x0a8, EVTQ_CONS = kPage1 + 0x0ac;
 inline constexpr std::uint64_t EVTQ_IRQ_CFG0 = 0x0b0, EVTQ_IRQ_CFG1 = 0x0b8, EVTQ_IRQ_CFG2 = 0x0bc;
+// The PRI queue (SMMUv3 6.3.30 .. 6.3.36; present only with IDR0.PRI).
+inline constexpr std::uint64_t PRIQ_BASE = 0x0c0;
+inline constexpr std::uint64_t PRIQ_PROD = kPage1 + 0x0c8, PRIQ_CONS = kPage1 + 0x0cc;
+inline constexpr std::uint64_t PRIQ_IRQ_CFG0 = 0x0d0, PRIQ_IRQ_CFG1 = 0x0d8, PRIQ_IRQ_CFG2 = 0x0dc;
 }  // namespace reg
 
 // IDR0 (SMMUv3 6.3.1).
 namespace idr0 {
 inline constexpr BitField S2P = bit(0), S1P = bit(1), TTF = bits(3, 2), COHACC = bit(4), BTM = bit(5),
-                          HTTU = bits(7, 6), HYP = bit(9), ATS = bit(10), ASID16 = bit(12), MSI = bit(13),
+                          HTTU = bits(7, 6), HYP = bit(9), ATS = bit(10), NS1ATS = bit(11), ASID16 = bit(12),
+                          MSI = bit(13),
                           SEV = bit(14), PRI = bit(16), VMID16 = bit(18), CD2L = bit(19),
                           TTENDIAN = bits(22, 21), STALL_MODEL = bits(25, 24), TERM_MODEL = bit(26),
                           ST_LEVEL = bits(28, 27);
@@ -97,11 +102,12 @@ namespace irq_cfg {
 inline constexpr BitField ADDR = bits(51, 2);
 inline constexpr BitField DATA = bits(31, 0);
 inline constexpr BitField MemAttr = bits(3, 0), SH = bits(5, 4);
+inline constexpr BitField PRIQ_LO = bit(31);  // PRIQ_IRQ_CFG2.LO: interrupt only for Last == 1 (6.3.36)
 }
 
 // STRTAB_BASE and STRTAB_BASE_CFG fields are in stream_table.h.
 
-// The queue registers' fields (CMDQ_BASE, EVTQ_BASE, PROD, CONS) are in queue_pointers.h.
+// The queue registers' fields (CMDQ_BASE, EVTQ_BASE, PRIQ_BASE, PROD, CONS) are in queue_pointers.h.
 
 // The identification registers as this instance reports them.
 std::uint32_t idr0_value(const Features& features);

@@ -27,6 +27,9 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       evtq_irq("evtq_irq"),
       gerror_irq("gerror_irq"),
       cmd_sync_irq("cmd_sync_irq"),
+      priq_irq("priq_irq"),
+      atc_("ats_endpoints"),
+      ats_endpoints(atc_.endpoints),
       params_(params),
       bank_(sc_module::name()),
       config_cache_(params.caches, params.cache_seed),
@@ -43,11 +46,45 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
       gerrors_raised_(stats_.counter("gerrors_raised", "global errors activated in GERROR")),
       msis_sent_(stats_.counter("msis_sent", "MSI writes issued (CMD_SYNC, GERROR)")),
       sync_latency_(stats_.histogram("cmd_sync_latency", "CMD_SYNC: from the CMDQ_PROD write that posted it to "
-                                                         "its completion")) {
+                                                         "its completion")),
+      ats_translation_requests_(stats_.counter("ats_translation_requests", "ATS translation requests answered")),
+      ats_translations_granted_(stats_.counter("ats_translations_granted",
+                                               "translation completions granting R or W")),
+      ats_no_translation_(stats_.counter("ats_no_translation",
+                                         "successful translation completions with R = W = 0 (translation-related "
+                                         "fault or no permission)")),
+      ats_unsupported_requests_(stats_.counter("ats_unsupported_requests", "translation requests answered UR")),
+      ats_completer_aborts_(stats_.counter("ats_completer_aborts", "translation requests answered CA")),
+      ats_translated_requests_(stats_.counter("ats_translated_requests",
+                                              "ATS translated transactions passed downstream")),
+      ats_translated_forbidden_(stats_.counter("ats_translated_forbidden",
+                                               "ATS translated transactions aborted (F_TRANSL_FORBIDDEN, ATSCHK "
+                                               "configuration errors, beyond the OAS)")),
+      atc_invalidations_(stats_.counter("atc_invalidations", "ATC invalidations (CMD_ATC_INV) sent to endpoints")),
+      atc_invalidations_without_endpoint_(stats_.counter("atc_invalidations_without_endpoint",
+                                                         "CMD_ATC_INVs for a StreamID no endpoint serves (complete "
+                                                         "at once)")),
+      atc_invalidations_completed_(stats_.counter("atc_invalidations_completed",
+                                                  "ATC invalidations a CMD_SYNC found completed")),
+      atc_invalidations_timed_out_(stats_.counter("atc_invalidations_timed_out",
+                                                  "ATC invalidations not completed within the time-out "
+                                                  "(CERROR_ATC_INV_SYNC)")),
+      page_requests_(stats_.counter("page_requests", "PRI page requests received")),
+      page_requests_queued_(stats_.counter("page_requests_queued", "PRI queue entries written")),
+      page_requests_overflowed_(stats_.counter("page_requests_overflowed",
+                                               "page requests discarded: PRI queue full or overflow active")),
+      page_requests_refused_(stats_.counter("page_requests_refused",
+                                            "page requests discarded: PRIQEN or SMMUEN 0, PRIQ_ABT_ERR, aborted "
+                                            "write")),
+      page_request_auto_responses_(stats_.counter("page_request_auto_responses",
+                                                  "PRG responses the SMMU generated itself")),
+      pri_responses_(stats_.counter("pri_responses", "CMD_PRI_RESP responses delivered to endpoints")),
+      pri_responses_without_endpoint_(stats_.counter("pri_responses_without_endpoint",
+                                                     "CMD_PRI_RESPs for a StreamID no endpoint serves (dropped)")) {
     StatsGroup& by_event = stats_.child("events_by_type");
     using smmuv3::EventType;
     for (EventType type : {EventType::C_BAD_STREAMID, EventType::F_STE_FETCH, EventType::C_BAD_STE,
-                           EventType::F_STREAM_DISABLED, EventType::C_BAD_SUBSTREAMID, EventType::F_CD_FETCH,
+                           EventType::F_BAD_ATS_TREQ, EventType::F_STREAM_DISABLED, EventType::F_TRANSL_FORBIDDEN, EventType::C_BAD_SUBSTREAMID, EventType::F_CD_FETCH,
                            EventType::C_BAD_CD, EventType::F_WALK_EABT, EventType::F_TRANSLATION,
                            EventType::F_ADDR_SIZE, EventType::F_ACCESS, EventType::F_PERMISSION}) {
         const char* event = smmuv3::event_type_name(type);
@@ -60,12 +97,16 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
         commands_by_kind_[k] = &by_kind.counter(kind, std::string("commands of kind ") + kind);
     }
     // Features whose behaviour is not modelled yet are refused rather than advertised: software
-    // would rely on them (EL2 streams and their TLBIs, range invalidation, ATS, PRI, HTTU, stalls).
+    // would rely on them (EL2 streams and their TLBIs, range invalidation, HTTU, stalls).
     const smmuv3::Features& f = params_.features;
-    if (f.hyp || f.range_invalidation || f.ats || f.pri || f.httu != 0 ||
-        f.stall_model != smmuv3::StallModel::terminate_only)
+    if (f.hyp || f.range_invalidation || f.httu != 0 || f.stall_model != smmuv3::StallModel::terminate_only)
         throw std::invalid_argument(std::string(sc_module::name()) +
-                                    ": HYP, RIL, ATS, PRI, HTTU and stalls are not modelled yet; leave them off");
+                                    ": HYP, RIL, HTTU and stalls are not modelled yet; leave them off");
+    // PRI depends on ATS (SMMUv3 3.9.1); a PRI queue holds at most 2^19 entries (chapter 8).
+    if (f.pri && !f.ats)
+        throw std::invalid_argument(std::string(sc_module::name()) + ": PRI needs ATS (IDR0.PRI implies IDR0.ATS)");
+    if (f.pri && f.priq_log2_entries > smmuv3::max_queue_log2size)
+        throw std::invalid_argument(std::string(sc_module::name()) + ": priq_log2_entries above 19 (IDR1.PRIQS)");
     smmuv3::add_registers(bank_, params_.features, params_.identity, params_.gbpa_abort_at_reset);
     attach_register_hooks();
     effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
@@ -89,6 +130,7 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
     sensitive << irq_ctrl_ack_event_;
     dont_initialize();
     SC_THREAD(command_processor);
+    SC_THREAD(page_request_processor);
     SC_METHOD(drive_interrupts);
     for (unsigned i = 0; i < kIrqOutputs; ++i) sensitive << irq_rise_[i] << irq_fall_[i];
     dont_initialize();
@@ -96,6 +138,11 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
     evtq_irq.initialize(false);
     gerror_irq.initialize(false);
     cmd_sync_irq.initialize(false);
+    priq_irq.initialize(false);
+}
+
+void Smmuv3::before_end_of_elaboration() {
+    if (priq_irq.bind_count() == 0) priq_irq.bind(priq_irq_unbound_);
 }
 
 void Smmuv3::reset() {
@@ -111,6 +158,11 @@ void Smmuv3::reset() {
     walk_cache_.invalidate_all();
     walkers_.reset();
     effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
+    ats_check_ = false;
+    ++generation_;
+    atc_pending_.clear();
+    atc_.reset();
+    pending_page_requests_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,6 +198,8 @@ void Smmuv3::complete_cr0() {
     const std::uint64_t cr0 = bank_.get("CR0");
     bank_.set("CR0ACK", cr0);
     smmu_enabled_ = smmuv3::cr0::SMMUEN.is_set_in(cr0);
+    ats_check_ = smmuv3::cr0::ATSCHK.is_set_in(cr0);
+    environment_stale_ = true;  // ATSCHK is part of it
     IVP_LOG(LogCategory::reg, name(), "CR0ACK <- " << bank_.describe("CR0ACK", cr0));
     cmdq_work_.notify();  // CMDQEN may have changed
 }
@@ -185,8 +239,18 @@ void Smmuv3::complete_irq_ctrl() {
 // Device traffic
 
 void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
+    // A PCIe Page Request message moves no data: it never reaches memory, whatever SMMUEN says.
+    if (const PageRequestMessage* message = p.get_extension<PageRequestMessage>()) {
+        receive_page_request(p, delay, *message);
+        return;
+    }
     if (smmu_enabled()) {
         translate_transaction(p, delay);
+        return;
+    }
+    // SMMUEN == 0: ATS requests are refused whatever GBPA says (SMMUv3 3.9.1.2, 3.9.1.3).
+    if (const MasterAttrs* attrs = find_master_attrs(p); attrs && attrs->ats != AtsState::untranslated) {
+        serve_ats_transaction(p, delay, *attrs);
         return;
     }
     if (smmuv3::gbpa::ABORT.is_set_in(effective_gbpa_)) {
@@ -208,7 +272,9 @@ void Smmuv3::up_b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
 }
 
 unsigned int Smmuv3::up_transport_dbg(int, tlm::tlm_generic_payload& p) {
+    if (p.get_extension<PageRequestMessage>()) return 0;  // no data to move
     if (smmu_enabled()) return translate_debug(p);
+    if (const MasterAttrs* attrs = find_master_attrs(p); attrs && attrs->ats != AtsState::untranslated) return 0;
     if (smmuv3::gbpa::ABORT.is_set_in(effective_gbpa_)) return 0;
     return downstream->transport_dbg(p);
 }

@@ -16,11 +16,43 @@
 // Caches (caches.h): a configuration cache, a TLB and a walk cache, invalidated by the CFGI and
 // TLBI commands; a limited number of page-table walkers booked by absolute time, so simultaneous
 // misses queue; statistics in total and per stream.
-// Does not model: ATS, PRI, the stall model, hardware access/dirty update, range and EL2
-// invalidation (a later issue keeps seams for them: the decoders check their fields' legality),
-// the secure programming interface, VMSAv8-32 and big-endian tables.
+// With features.ats (SMMUv3 3.9.1): ATS translation requests (MasterAttrs AtsState::translation_request
+// with an AtsTranslation extension) are translated through the same caches and walkers and answered
+// in the extension without a data access: the page or block's output base and size, R/W/Exe/Priv as
+// 13.7.1 computes them from the final permissions (W only without NW, Priv as asked, Global 0);
+// UR with F_BAD_ATS_TREQ when SMMUEN == 0, for bypass STEs and effective EATS == 0b00; UR without an
+// event for Config == 0b000; Success with R == W == 0 and no event for translation, address-size,
+// access-flag and permission faults; CA without an event for configuration errors and external
+// aborts (3.9.1.2, translate.h ats_answer). Translated transactions pass downstream unchanged when
+// CR0.ATSCHK == 0; with ATSCHK == 1 the STE is looked up and bypass or EATS == 0b00 is
+// F_TRANSL_FORBIDDEN and an abort (configuration errors abort without an event); with SMMUEN == 0
+// they are F_TRANSL_FORBIDDEN and aborted (3.9.1.3). Addresses beyond the OAS are aborted without an
+// event (3.9.1.1, an IMPLEMENTATION DEFINED choice). CMD_ATC_INV is sent to the endpoint that serves
+// the StreamID through `ats_endpoints` (an AtcInvalidator); a CMD_SYNC completes only once every
+// CMD_ATC_INV before it has, and one not completed `atc_invalidation_timeout` after it was sent
+// stops the queue with CERROR_ATC_INV_SYNC at the CMD_SYNC (3.9.1.4, 7.1): re-executed after
+// GERRORN, the CMD_SYNC no longer waits for the invalidations that timed out. CMD_ATC_INV and
+// CMD_PRI_RESP are IGNORED while SMMUEN == 0 (4.5).
+// With features.pri (chapter 8): page requests (a PageRequestMessage on `upstream`) are written to
+// the PRI queue by the model's own thread after `page_request_latency` (16-byte entries,
+// page_request.h), with the PRI queue interrupt (wired `priq_irq` or the PRIQ_IRQ_CFG0/1 MSI, on
+// the empty-to-non-empty transition or, with PRIQ_IRQ_CFG2.LO, on Last == 1), overflow
+// (PRIQ_PROD.OVFLG; nothing is written while it is active; a discarded Last == 1 request gets an
+// automatic Success, with its PASID when STE.PPAR says so, Response Failure when no valid STE can be
+// found), PRIQ_ABT_ERR on an aborted entry write (with a Response Failure auto-response) and
+// MSI_PRIQ_ABT_ERR. While PRIQEN (or SMMUEN) is 0 or PRIQ_ABT_ERR is active every page request is
+// discarded with a Response Failure auto-response (8.2). Stop Markers are queued, never answered.
+// CMD_PRI_RESP reaches the endpoint with pri_response (Resp 0b00 ResponseFailure, 0b01
+// InvalidRequest, 0b10 Success: 4.5.2).
+// Does not model: split-stage ATS (IDR0.NS1ATS = 1), the stall model, hardware access/dirty update,
+// range and EL2 invalidation (a later issue keeps seams for them: the decoders check their fields'
+// legality), SMMU_CR2.REC_CFG_ATS, IDR3.PPS, IDR3.PASIDTT (translated transactions are Data,
+// Unprivileged, without a SubstreamID), the secure programming interface, VMSAv8-32 and big-endian
+// tables.
 #pragma once
 
+#include "models/common/atc_invalidator.h"
+#include "models/common/ats.h"
 #include "models/common/downstream_access.h"
 #include "models/common/master_attrs.h"
 #include "models/common/register_bank.h"
@@ -32,6 +64,7 @@
 #include "models/smmuv3/features.h"
 #include "models/common/busy_until.h"
 #include "models/smmuv3/caches.h"
+#include "models/smmuv3/page_request.h"
 #include "models/smmuv3/registers.h"
 #include "models/smmuv3/translate.h"
 
@@ -83,6 +116,17 @@ struct Smmuv3Params {
     sc_core::sc_time walk_step_latency = sc_core::sc_time(4, sc_core::SC_NS);
     // Page-table walks in flight at once; more walks queue (booked by absolute time).
     unsigned page_table_walkers = 4;
+
+    // ATS (features.ats): an ATC invalidation (CMD_ATC_INV) not completed by its endpoint this long
+    // after it was sent times out, and the CMD_SYNC waiting for it ends with CERROR_ATC_INV_SYNC.
+    // 100 us: the modelled time-out of the regression scenarios (/work/shared/spec/iommu-core.md
+    // section 13, S4), as the VT-d model's device-TLB time-out; PCIe lets a device take up to a
+    // minute and the SMMU's time-out is IMPLEMENTATION DEFINED (SMMUv3 3.9.1.4).
+    sc_core::sc_time atc_invalidation_timeout = sc_core::sc_time(100, sc_core::SC_US);
+    // PRI (features.pri): from a page request's arrival to the SMMU's processing of it (then the
+    // PRI-queue write costs what `downstream` returns). An assumption of about ten SMMU cycles, as
+    // command_latency and the VT-d model's page_request_latency.
+    sc_core::sc_time page_request_latency = sc_core::sc_time(20, sc_core::SC_NS);
 };
 
 class Smmuv3 : public sc_core::sc_module, public StatsSource, private smmuv3::StreamStatsProvider {
@@ -94,6 +138,18 @@ public:
     sc_core::sc_out<bool> evtq_irq;
     sc_core::sc_out<bool> gerror_irq;
     sc_core::sc_out<bool> cmd_sync_irq;
+    // The PRI queue's wired interrupt (with features.pri). Binding it is optional: left unbound, it
+    // is bound to an internal signal at the end of elaboration.
+    sc_core::sc_out<bool> priq_irq;
+
+private:
+    AtcInvalidator atc_;  // owns the port below (declared first: members are constructed in order)
+
+public:
+    // ATS-capable endpoints (each AtsEndpoint's `ats` export), any number: ATC invalidations
+    // (CMD_ATC_INV) and PRG responses (CMD_PRI_RESP, auto-responses) go to the one that serves the
+    // StreamID.
+    sc_core::sc_port<AtsEndpointIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND>& ats_endpoints;
 
     SC_HAS_PROCESS(Smmuv3);
     Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params);
@@ -122,6 +178,8 @@ private:
     void on_cmdq_cons_write(const RegisterWrite& write);
     void on_gerrorn_write(const RegisterWrite& write);
 
+    void before_end_of_elaboration() override;
+
     // Command queue (smmuv3_commands.cpp).
     void command_processor();
     bool command_queue_can_run() const;
@@ -131,8 +189,11 @@ private:
     // Global errors and interrupts.
     void raise_gerror(BitField error);
     bool write_msi(std::uint64_t address, std::uint32_t data);
-    enum IrqOutput : unsigned { kEvtqIrq, kGerrorIrq, kCmdSyncIrq, kIrqOutputs };
+    enum IrqOutput : unsigned { kEvtqIrq, kGerrorIrq, kCmdSyncIrq, kPriqIrq, kIrqOutputs };
     void pulse(IrqOutput output);
+    // A queue's interrupt (SMMUv3 3.18): the MSI of its *_IRQ_CFG0/1 when MSIs are implemented and
+    // the address is not 0 (an abort raises `msi_abort_error`), else a pulse on `output`.
+    void signal_queue_interrupt(const char* cfg0, const char* cfg1, IrqOutput output, BitField msi_abort_error);
     // The one process that writes the interrupt outputs (a signal has one writer).
     void drive_interrupts();
 
@@ -161,6 +222,29 @@ private:
     void report_fault(const smmuv3::TranslationResult& fault, sc_core::sc_time& delay);
     void record_event(const smmuv3::EventRecord& event, sc_core::sc_time& delay);
 
+    // ATS and PRI (smmuv3_ats.cpp).
+    void serve_ats_transaction(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay, const MasterAttrs& attrs);
+    void serve_translation_request(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay,
+                                   const MasterAttrs& attrs);
+    void serve_translated_request(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay,
+                                  const MasterAttrs& attrs);
+    // Records an ATS event (F_BAD_ATS_TREQ, F_TRANSL_FORBIDDEN) built from scratch (SMMUEN == 0).
+    void record_ats_event(smmuv3::EventType type, const MasterAttrs& attrs, std::uint64_t address, bool read,
+                          sc_core::sc_time& delay);
+    void send_atc_invalidation(const smmuv3::DecodedCommand& command);
+    // From CMD_SYNC: waits for the ATC invalidations sent before it; false when one timed out.
+    bool complete_atc_invalidations();
+    void deliver_pri_response(const smmuv3::DecodedCommand& command);
+    AtsEndpointIf* ats_endpoint_for(std::uint32_t stream_id);
+    void receive_page_request(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay,
+                              const PageRequestMessage& message);
+    void page_request_processor();
+    void process_page_request(const smmuv3::PriQueueEntry& request);
+    // Writes `request` at PRIQ_PROD; false when it was discarded (overflow, aborted write).
+    bool queue_page_request(const smmuv3::PriQueueEntry& request, sc_core::sc_time& delay);
+    void overflow_auto_response(const smmuv3::PriQueueEntry& request);
+    void auto_respond(const smmuv3::PriQueueEntry& request, PrgResponseCode code, bool with_pasid);
+
     Smmuv3Params params_;
     RegisterBank bank_;
     sc_core::sc_time access_offset_ = sc_core::SC_ZERO_TIME;  // annotated delay of the access being served
@@ -179,6 +263,22 @@ private:
     smmuv3::TranslationEnvironment environment_;
     bool environment_stale_ = true;
     bool smmu_enabled_ = false;           // CR0ACK.SMMUEN, kept in step with the register
+    bool ats_check_ = false;              // CR0ACK.ATSCHK, kept in step with the register
+    // CMD_ATC_INVs sent and not yet waited for by a CMD_SYNC, in order.
+    struct PendingAtcInvalidation {
+        std::uint64_t sequence;     // AtcInvalidator's
+        std::uint32_t stream_id;
+        sc_core::sc_time deadline;  // absolute
+    };
+    std::deque<PendingAtcInvalidation> atc_pending_;
+    struct PendingPageRequest {
+        smmuv3::PriQueueEntry entry;
+        sc_core::sc_time due;       // absolute time at which the SMMU processes it
+    };
+    std::deque<PendingPageRequest> pending_page_requests_;  // received, not yet processed
+    sc_core::sc_event page_request_work_;
+    std::uint64_t generation_ = 0;        // changes on reset: work in flight is abandoned
+    sc_core::sc_signal<bool> priq_irq_unbound_{"priq_irq_unbound"};
     smmuv3::ConfigCache config_cache_;
     smmuv3::Tlb tlb_;
     smmuv3::WalkCacheStore walk_cache_;
@@ -196,6 +296,24 @@ private:
     std::array<Counter*, smmuv3::kCommandKindCount> commands_by_kind_{};
     std::array<Counter*, 256> events_by_type_{};  // by EventID; null for IDs this model never raises
     LatencyHistogram& sync_latency_;
+    Counter& ats_translation_requests_;
+    Counter& ats_translations_granted_;
+    Counter& ats_no_translation_;
+    Counter& ats_unsupported_requests_;
+    Counter& ats_completer_aborts_;
+    Counter& ats_translated_requests_;
+    Counter& ats_translated_forbidden_;
+    Counter& atc_invalidations_;
+    Counter& atc_invalidations_without_endpoint_;
+    Counter& atc_invalidations_completed_;
+    Counter& atc_invalidations_timed_out_;
+    Counter& page_requests_;
+    Counter& page_requests_queued_;
+    Counter& page_requests_overflowed_;
+    Counter& page_requests_refused_;
+    Counter& page_request_auto_responses_;
+    Counter& pri_responses_;
+    Counter& pri_responses_without_endpoint_;
     std::map<std::uint32_t, smmuv3::StreamStats> stream_stats_;  // by StreamID; found on STE misses only
 };
 

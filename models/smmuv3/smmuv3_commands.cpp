@@ -102,8 +102,16 @@ void Smmuv3::command_processor() {
                 config_cache_.invalidate(command);
                 tlb_.invalidate(command);
                 walk_cache_.invalidate(command);
+                if (command.kind == CommandKind::atc_inv) send_atc_invalidation(command);
+                if (command.kind == CommandKind::pri_resp) deliver_pri_response(command);
             }
             if (command.kind == CommandKind::sync) {
+                // SMMUv3 3.9.1.4, 7.1: a CMD_SYNC that cannot complete a CMD_ATC_INV before it stops
+                // the queue at itself with CERROR_ATC_INV_SYNC and sends no completion signal.
+                if (!atc_pending_.empty() && !complete_atc_invalidations()) {
+                    stop_command_queue(CommandError::atc_inv_sync);
+                    break;
+                }
                 execute_sync(command);
                 sync_latency_.record_ps(static_cast<std::uint64_t>(
                     (sc_core::sc_time_stamp() - posted_at(cons)).value()));
@@ -179,7 +187,7 @@ bool Smmuv3::write_msi(std::uint64_t address, std::uint32_t data) {
 void Smmuv3::pulse(IrqOutput output) { irq_rise_[output].notify(SC_ZERO_TIME); }
 
 void Smmuv3::drive_interrupts() {
-    sc_core::sc_out<bool>* outputs[kIrqOutputs] = {&evtq_irq, &gerror_irq, &cmd_sync_irq};
+    sc_core::sc_out<bool>* outputs[kIrqOutputs] = {&evtq_irq, &gerror_irq, &cmd_sync_irq, &priq_irq};
     for (unsigned i = 0; i < kIrqOutputs; ++i) {
         if (irq_rise_[i].triggered()) {
             outputs[i]->write(true);

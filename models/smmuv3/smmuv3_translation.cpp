@@ -8,6 +8,7 @@
 #include "models/common/translated_access.h"
 #include "models/smmuv3/gerror.h"
 #include "models/smmuv3/queue_pointers.h"
+#include "models/smmuv3/translation_glue.h"
 
 #include <algorithm>
 #include <sstream>
@@ -18,20 +19,6 @@ using sc_core::sc_time;
 using namespace smmuv3;
 
 namespace {
-
-
-// Table and configuration-structure reads through the downstream socket (timed, or debug when
-// there is no delay).
-class DownstreamReader : public TableReader {
-public:
-    DownstreamReader(DownstreamAccess::Socket& socket, sc_time* delay, PayloadPool& pool) : access_(socket, delay, pool) {}
-    bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) override {
-        return access_.read(address, bytes, length);
-    }
-
-private:
-    DownstreamAccess access_;
-};
 
 // What translation needs to know of a transaction: its master's attributes and direction.
 TranslationRequest translation_request(const MasterAttrs& attrs, bool write, std::uint64_t address) {
@@ -45,20 +32,6 @@ TranslationRequest translation_request(const MasterAttrs& attrs, bool write, std
     return request;
 }
 
-// What a translation did, in the words of the shared accounting.
-TranslationWork translation_work(const TranslationResult& result) {
-    TranslationWork work;
-    work.config_hits = (result.ste_cache_hit ? 1u : 0u) + (result.cd_cache_hit ? 1u : 0u);
-    work.config_fetches = (result.ste_fetched ? 1u : 0u) + (result.cd_fetched ? 1u : 0u);
-    work.tlb_looked_up = result.tlb_looked_up;
-    work.tlb_hit = result.tlb_hit;
-    work.tlb_probes = result.tlb_probes;
-    work.walk_cache_hits = result.walk_cache_hits;
-    work.walk_cache_misses = result.walk_cache_misses;
-    work.descriptor_fetches = result.descriptor_fetches;
-    return work;
-}
-
 }  // namespace
 
 const TranslationEnvironment& Smmuv3::rebuild_translation_environment() {
@@ -67,6 +40,7 @@ const TranslationEnvironment& Smmuv3::rebuild_translation_environment() {
                                                            params_.features);
     environment_.record_invalid_stream_ids = cr2::RECINVSID.is_set_in(bank_.get("CR2"));
     environment_.cr2_e2h = cr2::E2H.is_set_in(bank_.get("CR2"));
+    environment_.ats_check = ats_check_;
     environment_stale_ = false;
     return environment_;
 }
@@ -76,6 +50,10 @@ const TranslationEnvironment& Smmuv3::rebuild_translation_environment() {
 void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
     const MasterAttrs* attrs = accept_device_transaction(p, name(), traffic_.missing_attributes);
     if (!attrs) return;
+    if (attrs->ats != AtsState::untranslated) {  // ATS: out of line (smmuv3_ats.cpp)
+        serve_ats_transaction(p, delay, *attrs);
+        return;
+    }
     const TranslationCosts costs{params_.config_hit_latency, params_.tlb_lookup_latency, params_.walk_step_latency};
     sc_time translation_time = sc_core::SC_ZERO_TIME;  // what the SMMU adds, without the access itself
     // Each page is translated on its own; a fault on any page terminates the transaction. The fault
@@ -130,8 +108,17 @@ StreamStats* Smmuv3::stats_for(std::uint32_t stream_id) {
 unsigned int Smmuv3::translate_debug(tlm::tlm_generic_payload& p) {
     // Debug access: translates with debug reads, records nothing, and serves at most the first page.
     const MasterAttrs* attrs = p.get_extension<MasterAttrs>();
-    if (!attrs) return 0;
-    const TranslationRequest request = translation_request(*attrs, p.is_write(), p.get_address());
+    if (!attrs || attrs->ats == AtsState::translation_request) return 0;  // nothing, or no data to move
+    TranslationRequest request = translation_request(*attrs, p.is_write(), p.get_address());
+    if (attrs->ats == AtsState::translated) {
+        if (!params_.features.ats) return 0;
+        if (!ats_check_) return downstream->transport_dbg(p);
+        request = TranslationRequest{};
+        request.stream_id = attrs->stream_id;
+        request.address = p.get_address();
+        request.write = p.is_write();
+        request.kind = RequestKind::translated;
+    }
     DownstreamReader reader(downstream, nullptr, walk_payloads_);
     // Debug accesses read the caches without changing them: translate from memory.
     const TranslationResult result = translate(request, translation_environment(), reader);
@@ -170,12 +157,16 @@ void Smmuv3::record_event(const EventRecord& event, sc_time& delay) {
     bank_.set("EVTQ_PROD", eventq_prod_after_write(prod, q.log2size));
     if (!was_empty || !irq_ctrl::EVTQ_IRQEN.is_set_in(bank_.get("IRQ_CTRLACK"))) return;
     // The queue became non-empty: interrupt, by MSI when one is configured.
-    const std::uint64_t msi_address = irq_cfg::ADDR.extract(bank_.get("EVTQ_IRQ_CFG0")) << irq_cfg::ADDR.lsb;
+    signal_queue_interrupt("EVTQ_IRQ_CFG0", "EVTQ_IRQ_CFG1", kEvtqIrq, gerror::MSI_EVENTQ_ABT_ERR);
+}
+
+void Smmuv3::signal_queue_interrupt(const char* cfg0, const char* cfg1, IrqOutput output, BitField msi_abort_error) {
+    const std::uint64_t msi_address = irq_cfg::ADDR.extract(bank_.get(cfg0)) << irq_cfg::ADDR.lsb;
     if (params_.features.msi && msi_address != 0) {
-        if (!write_msi(msi_address, register32("EVTQ_IRQ_CFG1"))) raise_gerror(gerror::MSI_EVENTQ_ABT_ERR);
+        if (!write_msi(msi_address, register32(cfg1))) raise_gerror(msi_abort_error);
         return;
     }
-    pulse(kEvtqIrq);
+    pulse(output);
 }
 
 }  // namespace iommu_vp

@@ -72,8 +72,9 @@ void decode_stage1_fields(const SteWords& w, const Features& f, StreamConfig& c)
     c.strw = field(w, 1, ste::kStrw);
 }
 
-void decode_attribute_fields(const SteWords& w, StreamConfig& c) {
+void decode_attribute_fields(const SteWords& w, const Features& f, StreamConfig& c) {
     c.eats = field(w, 1, ste::kEats);
+    c.ppar = f.pri && f.ssid_bits != 0 && flag(w, 1, ste::kPpar);
     c.merge_events = flag(w, 1, ste::kMev);
     c.cont = field(w, 1, ste::kCont);
     c.mem_attr = field(w, 1, ste::kMemAttr);
@@ -112,7 +113,7 @@ StreamConfig decode_fields(const SteWords& w, const Features& f) {
     c.config = field(w, 0, ste::kConfig);
     c.mode = mode_of(c.config);
     decode_stage1_fields(w, f, c);
-    decode_attribute_fields(w, c);
+    decode_attribute_fields(w, f, c);
     decode_stage2_fields(w, f, c);
     c.effective_eats = effective_eats(c, f);
     c.el2_stream_world = strw_used(c, f) && c.strw == 0b10;

@@ -6,7 +6,7 @@
 // SMMU with the Features of features.h: absent stages, STRW, S1STALLD and S2S against the stall
 // model, S1CDMax against SSIDSIZE, S1Fmt against CD2L, S1ContextPtr range, S2AA64, S2HA/S2HD
 // against HTTU, S2TG, S2TTB range, S2T0SZ range and consistency with S2SL0, S2ENDI against
-// TTENDIAN, S2VMID against VMID16, EATS against S2S and Config (when ATS is implemented).
+// TTENDIAN, S2VMID against VMID16, EATS against S2S and Config (when ATS is implemented), PPAR.
 // Does not model: Secure and Realm STEs, VMSAv8-32 LPAE and VMSAv9-128 stage 2 (S2AA64 == 0 is
 // ILLEGAL because IDR0.TTF advertises AArch64 tables only), small translation tables (IDR3.STT),
 // 52-bit IPAs (IDR5.DS, and a 52-bit IPA with the 64 KiB granule: the walker resolves at most 48
@@ -41,6 +41,7 @@ inline constexpr BitField kS1Cir = bits(3, 2);
 inline constexpr BitField kS1Cor = bits(5, 4);
 inline constexpr BitField kS1Csh = bits(7, 6);
 inline constexpr BitField kCont = bits(16, 13);
+inline constexpr BitField kPpar = bit(18);  // STE bit 82 (SMMUv3 5.2)
 inline constexpr BitField kMev = bit(19);
 inline constexpr BitField kS1StallD = bit(27);
 inline constexpr BitField kEats = bits(29, 28);
@@ -107,6 +108,7 @@ struct StreamConfig {
     unsigned eats = 0;                  // EATS as written
     unsigned effective_eats = 0;        // 0 when ATS is absent, Config[1:0] == 0 or the encoding is reserved
     bool merge_events = false;          // MEV
+    bool ppar = false;                  // PPAR: PASID on PRI overflow auto-responses (RES0 without PRI or substreams)
     unsigned cont = 0;                  // CONT (stored; the contiguous hint is not used)
     unsigned mem_attr = 0;              // MemAttr
     bool mtcfg = false;                 // MTCFG

@@ -45,9 +45,16 @@ public:
     Translator(const TranslationRequest& request, const TranslationEnvironment& env, TableReader& reader,
                const TranslationCaches& caches)
         : request_(request), env_(env), reader_(reader), caches_(caches),
-          access_{request.write, request.privileged, request.instruction && !request.write} {}
+          access_{request.write, request.privileged, request.instruction && !request.write},
+          check_access_(request.kind != RequestKind::translation_request) {}
 
     TranslationResult run();
+    // The STE alone (find_stream_config).
+    std::optional<StreamConfig> stream_config() {
+        fetch_ste();
+        if (ste_) return *ste_;
+        return std::nullopt;
+    }
 
 private:
     // Physical descriptor reads for a walk (stage 2, or stage 1 without stage 2).
@@ -95,6 +102,10 @@ private:
     std::optional<std::uint64_t> stage2(std::uint64_t ipa, EventClass event_class, const vmsa::Access& access);
 
     void terminate(EventType type, bool record, const char* reason = "");
+    // ATS requests: whether the STE lets them in (F_BAD_ATS_TREQ / F_TRANSL_FORBIDDEN when not).
+    bool ats_allowed();
+    // What a translation request's completion grants with these stages' permissions (13.7.1).
+    AtsGrant ats_grant(const vmsa::Permissions* stage1, const vmsa::Permissions* stage2) const;
     void configuration_error(ConfigOutcome outcome, const char* reason);
     EventRecord base_event(EventType type) const;
 
@@ -126,6 +137,8 @@ private:
     // INSTCFG overrides once the STE is known.
     vmsa::Access access_;
     unsigned last_stage2_size_bits_ = 64;
+    // False for translation requests: the walk finds the permissions, the completion reports them.
+    bool check_access_ = true;
     TranslationResult result_;
 };
 
@@ -160,6 +173,7 @@ void Translator::configuration_error(ConfigOutcome outcome, const char* reason) 
         result_.response = FaultResponse::abort;
         result_.record_event = false;
         result_.reason = reason;
+        result_.stream_aborted = true;
         return;
     }
     // C_BAD_STREAMID is recorded only when CR2.RECINVSID asks for it (SMMUv3 6.3.12).
@@ -206,6 +220,8 @@ bool Translator::fetch_ste() {
     }
     const Decoded<StreamConfig> decoded = decode_ste(load_words<8>(bytes), env_.features);
     if (!decoded.ok()) {
+        // A valid STE that aborts (Config == 0b000) is still an STE: find_stream_config reads it.
+        if (decoded.outcome == ConfigOutcome::abort_silently) ste_ = &ste_storage_.emplace(decoded.value);
         configuration_error(decoded.outcome, decoded.reason);
         return false;
     }
@@ -301,7 +317,8 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
     bool faulted = !walk.ok();
     if (faulted) {
         fault = walk_fault_event(walk.fault.type);
-    } else if (vmsa::check_access(vmsa::Stage::two, walk.translation.permissions, access) != vmsa::FaultType::none) {
+    } else if ((check_access_ || event_class != EventClass::IN) &&
+               vmsa::check_access(vmsa::Stage::two, walk.translation.permissions, access) != vmsa::FaultType::none) {
         fault = EventType::F_PERMISSION;
         faulted = true;
     } else if (event_class != EventClass::IN && ste_->s2_ptw &&
@@ -352,9 +369,8 @@ std::optional<std::uint64_t> Translator::stage1(const Decoded<TableSelection>& t
     bool faulted = !walk.ok();
     if (faulted) {
         fault = walk_fault_event(walk.fault.type);
-    } else if (vmsa::check_access(vmsa::Stage::one, walk.translation.permissions,
-                                  access_) !=
-               vmsa::FaultType::none) {
+    } else if (check_access_ &&
+               vmsa::check_access(vmsa::Stage::one, walk.translation.permissions, access_) != vmsa::FaultType::none) {
         fault = EventType::F_PERMISSION;
         faulted = true;
     }
@@ -394,14 +410,16 @@ bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::u
     result_.tlb_hit = true;
     const std::uint64_t offset = address & low_mask(size_bits);
     const vmsa::Access& access = access_;
-    if (stages != TlbStages::stage2 &&
+    if (!check_access_) {
+        result_.ats_grant = ats_grant(stages != TlbStages::stage2 ? &hit->stage1 : nullptr,
+                                      stages != TlbStages::stage1 ? &hit->stage2 : nullptr);
+    } else if (stages != TlbStages::stage2 &&
         vmsa::check_access(vmsa::Stage::one, hit->stage1, access) != vmsa::FaultType::none) {
         terminate(EventType::F_PERMISSION, cd_->r);
         if (!cd_->a) result_.response = FaultResponse::raz_wi;
         return true;
-    }
-    if (stages != TlbStages::stage1 &&
-        vmsa::check_access(vmsa::Stage::two, hit->stage2, access) != vmsa::FaultType::none) {
+    } else if (stages != TlbStages::stage1 &&
+               vmsa::check_access(vmsa::Stage::two, hit->stage2, access) != vmsa::FaultType::none) {
         terminate(EventType::F_PERMISSION, ste_->s2_r);
         result_.event.s2 = true;
         // Stage-2-only streams take the input address as the IPA.
@@ -428,10 +446,67 @@ void Translator::fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t as
     caches_.tlb->fill(vmid, tag, stages, input, result_.size_bits, entry);
 }
 
+bool Translator::ats_allowed() {
+    // STE.EATS (SMMUv3 5.2): IGNORED, so 0b00, for bypass (Config[1:0] == 0b00); 0b10 counts only
+    // with CR0.ATSCHK == 1 (split stage, ILLEGAL here anyway); 0b11 without DPT is 0b00 (decode_ste).
+    unsigned eats = ste_->effective_eats;
+    if (eats == 0b10 && !env_.ats_check) eats = 0;
+    if (eats != 0) return true;
+    if (request_.kind == RequestKind::translation_request) {
+        terminate(EventType::F_BAD_ATS_TREQ, true, "ATS translation request with STE.EATS effectively 0b00");
+    } else {
+        terminate(EventType::F_TRANSL_FORBIDDEN, true, "translated transaction with STE.EATS effectively 0b00");
+    }
+    return false;
+}
+
+AtsGrant Translator::ats_grant(const vmsa::Permissions* stage1, const vmsa::Permissions* stage2) const {
+    // SMMUv3 13.7.1: permissions at the effective privilege (PRIVCFG applied: access_.privileged);
+    // INSTCFG decides how Exe and R relate. In this walker an instruction fetch needs read
+    // permission too, so execute-only pages (which ATS cannot express) do not arise.
+    const auto allowed = [&](bool write, bool instruction) {
+        const vmsa::Access access{write, access_.privileged, instruction};
+        return (!stage1 || vmsa::check_access(vmsa::Stage::one, *stage1, access) == vmsa::FaultType::none) &&
+               (!stage2 || vmsa::check_access(vmsa::Stage::two, *stage2, access) == vmsa::FaultType::none);
+    };
+    const bool ttd_r = allowed(false, false);
+    const bool ttd_x = allowed(false, true);
+    const bool exe_requested = request_.instruction;
+    AtsGrant grant;
+    switch (ste_->instcfg) {
+    case 0b11:  // every read is an instruction fetch
+        grant.read = ttd_x;
+        grant.execute = exe_requested && ttd_x;
+        break;
+    case 0b10:  // every read is a data read
+        grant.read = ttd_r;
+        grant.execute = exe_requested && ttd_r;
+        break;
+    default:  // use incoming
+        grant.read = ttd_r;
+        grant.execute = exe_requested && ttd_r && ttd_x;
+        break;
+    }
+    // W only when asked for (NW == 0): permitted either way without HTTU (13.7), and as the VT-d
+    // model answers.
+    grant.write = request_.write && allowed(true, false);
+    return grant;
+}
+
 TranslationResult Translator::run() {
     // The translation covers the smaller of the stage-1 and stage-2 pages or blocks it went through.
     result_.size_bits = 64;
     if (!fetch_ste()) return result_;
+    if (request_.kind != RequestKind::untranslated) {
+        if (!ats_allowed()) return result_;
+        if (request_.kind == RequestKind::translated) {
+            // Full ATS: the address is already a PA and passes (the caller checks its size).
+            result_.kind = TranslationResult::Kind::translated;
+            result_.output_address = request_.address;
+            result_.size_bits = 12;
+            return result_;
+        }
+    }
     apply_attribute_overrides();
     std::uint64_t address = request_.address;
     // A SubstreamID needs stage 1 (SMMUv3 7.3.9: C_BAD_SUBSTREAMID when stage 1 is disabled,
@@ -487,6 +562,12 @@ TranslationResult Translator::run() {
         const std::optional<std::uint64_t> ipa = stage1(select_translation_table(*cd_, address));
         if (!ipa) return result_;
         address = *ipa;
+        // A translation request whose stage 1 grants nothing is not translated at stage 2 (3.9.1.2).
+        if (!check_access_ && ste_->has_stage2() && !ats_grant(&stage1_permissions_, nullptr).any()) {
+            result_.kind = TranslationResult::Kind::translated;
+            result_.output_address = address;
+            return result_;
+        }
     }
     ipa_ = address;
     if (ste_->has_stage2()) {
@@ -502,6 +583,11 @@ TranslationResult Translator::run() {
     result_.kind = TranslationResult::Kind::translated;
     result_.output_address = address;
     if (result_.size_bits == 64) result_.size_bits = 12;
+    // With stage 1 skipped (S1DSS) and no stage 2, a translation request gets the identity with
+    // every permission (3.9.1.2).
+    if (!check_access_)
+        result_.ats_grant = ats_grant(stage1_active ? &stage1_permissions_ : nullptr,
+                                      ste_->has_stage2() ? &stage2_permissions_ : nullptr);
     // A translation that raced an invalidation is not cached: it may predate it.
     if (use_tlb && caches_.tlb->generation() == tlb_generation) fill_tlb(stages, vmid, asid, lookup_address, address);
     return result_;
@@ -512,6 +598,26 @@ TranslationResult Translator::run() {
 TranslationResult translate(const TranslationRequest& request, const TranslationEnvironment& environment,
                             TableReader& reader, const TranslationCaches& caches) {
     return Translator(request, environment, reader, caches).run();
+}
+
+AtsAnswer ats_answer(const TranslationResult& result) {
+    if (result.kind == TranslationResult::Kind::translated) return AtsAnswer::translation;
+    if (result.stream_aborted) return AtsAnswer::unsupported_request;
+    switch (result.event.type) {
+    case EventType::F_BAD_ATS_TREQ: return AtsAnswer::unsupported_request;
+    case EventType::F_TRANSLATION:
+    case EventType::F_ADDR_SIZE:
+    case EventType::F_ACCESS:
+    case EventType::F_PERMISSION: return AtsAnswer::no_translation;
+    default: return AtsAnswer::completer_abort;
+    }
+}
+
+std::optional<StreamConfig> find_stream_config(std::uint32_t stream_id, const TranslationEnvironment& environment,
+                                               TableReader& reader, const TranslationCaches& caches) {
+    TranslationRequest request;
+    request.stream_id = stream_id;
+    return Translator(request, environment, reader, caches).stream_config();
 }
 
 }  // namespace iommu_vp::smmuv3

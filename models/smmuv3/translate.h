@@ -10,8 +10,15 @@
 // STE.S2R for translation-related faults (SMMUv3 5.5), CD.A = 0 terminating those as RAZ/WI.
 // With caches (caches.h), decoded STEs and CDs come from the configuration cache and complete
 // translations from the TLB when present; a TLB hit still checks the access's permissions.
-// Does not model: walk caches, the stall model, ATS, hardware access/dirty update, STE/CD
-// attribute overrides (stored only), S2PTW's device-memory check.
+// ATS (SMMUv3 3.9.1): a translation request (RequestKind::translation_request) is checked against
+// the effective STE.EATS (F_BAD_ATS_TREQ when ATS is not allowed, bypass included), then translated
+// through every enabled stage without the access's permission check; what the completion grants is
+// worked out from the final permissions as 13.7.1 describes (ats_grant), and ats_answer() says how
+// a terminated one is answered (3.9.1.2). A nested request whose stage 1 grants nothing stops
+// there. A translated transaction (RequestKind::translated; the model asks only with CR0.ATSCHK ==
+// 1) is checked against the STE alone: F_TRANSL_FORBIDDEN for bypass and EATS == 0b00 (3.9.1.3).
+// Does not model: the stall model, hardware access/dirty update, STE/CD attribute overrides other
+// than PRIVCFG and INSTCFG (stored only), split-stage ATS (EATS == 0b10 is ILLEGAL: NS1ATS).
 #pragma once
 
 #include "models/common/fault_response.h"
@@ -35,13 +42,19 @@ public:
     virtual bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) = 0;
 };
 
+// What kind of transaction is translated (MasterAttrs::ats).
+enum class RequestKind : std::uint8_t { untranslated, translation_request, translated };
+
 struct TranslationRequest {
     std::uint32_t stream_id = 0;
     std::optional<std::uint32_t> substream_id;
     std::uint64_t address = 0;
+    // The access writes. For a translation request: write permission is asked for (NW == 0).
     bool write = false;
+    // For a translation request: Priv and Exe of the PASID prefix (false without a PASID, 13.7).
     bool privileged = false;
     bool instruction = false;
+    RequestKind kind = RequestKind::untranslated;
 };
 
 // SMMU-wide state a translation depends on.
@@ -50,6 +63,15 @@ struct TranslationEnvironment {
     StreamTableConfig stream_table;
     bool record_invalid_stream_ids = false;  // CR2.RECINVSID
     bool cr2_e2h = false;
+    bool ats_check = false;                  // CR0.ATSCHK (acknowledged): EATS == 0b10 counts only with it
+};
+
+// What an ATS Translation Completion grants (SMMUv3 13.7.1). Exe implies R.
+struct AtsGrant {
+    bool read = false;
+    bool write = false;
+    bool execute = false;
+    bool any() const { return read || write || execute; }
 };
 
 struct TranslationResult {
@@ -73,9 +95,29 @@ struct TranslationResult {
     bool tlb_looked_up = false;              // the TLB was consulted (an empty TLB takes no probe)
     bool tlb_hit = false;
     unsigned tlb_probes = 0;
+    bool stream_aborted = false;             // STE.Config == 0b0xx: terminated without an event
+    AtsGrant ats_grant;                      // translated translation requests: what the completion grants
 };
 
 TranslationResult translate(const TranslationRequest& request, const TranslationEnvironment& environment,
                             TableReader& reader, const TranslationCaches& caches = {});
+
+// How an ATS Translation Request is answered (SMMUv3 3.9.1.2), from its TranslationResult:
+//   translation          Success with the result's grant (R == W == 0 when it grants nothing);
+//   no_translation       Success, R == W == 0: F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION at
+//                        either stage, stage-2 faults of CD fetches and stage-1 walks included;
+//   unsupported_request  UR: F_BAD_ATS_TREQ, or STE.Config == 0b000 (no event);
+//   completer_abort      CA: any other configuration error or external abort (C_BAD_STREAMID,
+//                        F_STE_FETCH, C_BAD_STE, C_BAD_SUBSTREAMID, F_STREAM_DISABLED, F_CD_FETCH,
+//                        C_BAD_CD, F_WALK_EABT). Without SMMU_CR2.REC_CFG_ATS (not implemented) none of
+//                        them is recorded: of a translation request's faults only F_BAD_ATS_TREQ is.
+enum class AtsAnswer : std::uint8_t { translation, no_translation, unsupported_request, completer_abort };
+AtsAnswer ats_answer(const TranslationResult& result);
+
+// The STE of `stream_id` when a valid one can be located (Config == 0b000 included), through the
+// configuration cache when given; nullopt for C_BAD_STREAMID, F_STE_FETCH and C_BAD_STE. For checks
+// that need only the STE (STE.PPAR of a PRI overflow auto-response, SMMUv3 8.1).
+std::optional<StreamConfig> find_stream_config(std::uint32_t stream_id, const TranslationEnvironment& environment,
+                                               TableReader& reader, const TranslationCaches& caches = {});
 
 }  // namespace iommu_vp::smmuv3

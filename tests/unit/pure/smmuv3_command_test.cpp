@@ -315,10 +315,10 @@ TEST(Smmuv3CommandIllegal, ReservedFieldValuesOfLaterIssueCommands) {
     f.pri = true;
     // CMD_ATC_INV Size [5:0] of 53 (model's choice for > 52).
     expect_illegal({0x40, 53}, f);
-    EXPECT_EQ(decode({0x40, 52}, f).kind, CommandKind::later_issue);
+    EXPECT_EQ(decode({0x40, 52}, f).kind, CommandKind::atc_inv);
     // CMD_PRI_RESP Resp [13:12] == 0b11.
     expect_illegal({0x41, at(3, 12)}, f);
-    EXPECT_EQ(decode({0x41, at(2, 12)}, f).kind, CommandKind::later_issue);
+    EXPECT_EQ(decode({0x41, at(2, 12)}, f).kind, CommandKind::pri_resp);
 }
 
 TEST(Smmuv3CommandIllegal, RangeInvalidationReservedCombinations) {
@@ -379,7 +379,7 @@ TEST(Smmuv3CommandLaterIssue, AtsPriAndStall) {
     f.stall_model = StallModel::stall_and_terminate;
     // CMD_ATC_INV: SSV 11, Global 9, SSID, SID; Size [5:0], Address [63:12].
     const DecodedCommand atc = decode({0x40 | at(1, 9) | at(1, 11) | at(0x33, 12) | at(0x44, 32), 0x1234000ull | 4}, f);
-    EXPECT_EQ(atc.kind, CommandKind::later_issue);
+    EXPECT_EQ(atc.kind, CommandKind::atc_inv);
     EXPECT_TRUE(atc.atc_global);
     EXPECT_TRUE(atc.ssv);
     EXPECT_EQ(atc.substream_id, 0x33u);
@@ -388,7 +388,7 @@ TEST(Smmuv3CommandLaterIssue, AtsPriAndStall) {
     EXPECT_EQ(atc.address, 0x1234000ull);
     // CMD_PRI_RESP: PRGIndex [8:0], Resp [13:12].
     const DecodedCommand pri = decode({0x41 | at(0x45, 32), at(2, 12) | 0x1AB}, f);
-    EXPECT_EQ(pri.kind, CommandKind::later_issue);
+    EXPECT_EQ(pri.kind, CommandKind::pri_resp);
     EXPECT_EQ(pri.prg_index, 0x1AB);
     EXPECT_EQ(pri.pri_response, 2);
     // CMD_RESUME: Ac 12, Ab 13, StreamID; STAG [15:0].
