@@ -201,6 +201,8 @@ SchemaNode smmuv3_tables_schema() {
                                        "4 KiB granule, 48-bit VA) or at stage 2 (48-bit IPA)"),
                             integer_key("asid", 1, 0, 0xffff, "ASID of the CD (stage 1)"),
                             integer_key("vmid", 1, 0, 0xffff, "VMID of the STE (stage 2)"),
+                            boolean_key("ats", false,
+                                        "STE.EATS = 0b01: the stream's endpoint may use ATS (needs the SMMU's ats)"),
                             mappings,
                             named_map_key(
                                 "contexts",
@@ -246,6 +248,20 @@ SchemaNode smmuv3_schema() {
                                 "256 commands: Linux needs more than 64 for its batches"),
                     integer_key("evtq_log2_entries", 8, 0, 19, "log2 of the largest event queue (IDR1.EVENTQS)",
                                 "an assumption: 256 records absorb a burst of faults between interrupts"),
+                    boolean_key("ats", false,
+                                "ATS (IDR0.ATS): translation requests, translated requests, CMD_ATC_INV",
+                                "off: most integrations have no ATS-capable root complex"),
+                    boolean_key("pri", false, "PRI (IDR0.PRI): the PRI queue and CMD_PRI_RESP; needs ats",
+                                "off, as ats"),
+                    integer_key("priq_log2_entries", 8, 0, 19, "log2 of the largest PRI queue (IDR1.PRIQS)",
+                                "256 entries, as the event queue: the page-request credits of a few endpoints"),
+                    number_key("atc_invalidation_timeout_ns", 100000, 1, kNsMax,
+                               "a CMD_ATC_INV its endpoint has not completed this long after it was sent fails the "
+                               "CMD_SYNC after it with CERROR_ATC_INV_SYNC (ns)",
+                               "100 us, the modelled time-out of the quarantine scenario (iommu-core.md section 13, S4)"),
+                    number_key("page_request_latency_ns", 20, 0, kNsMax,
+                               "processing of one page request before it is queued (ns)",
+                               "an assumption of about ten SMMU cycles, as command_latency_ns"),
                     boolean_key("gbpa_abort_at_reset", false,
                                 "GBPA.ABORT out of reset: deny all traffic until software enables the SMMU"),
                     number_key("register_latency_ns", 10, 0, kNsMax, "register access on the programming interface (ns)",
@@ -273,6 +289,7 @@ SchemaNode smmuv3_schema() {
                     irq_line_key("evtq_irq_line", "interrupt-controller line of the event-queue interrupt"),
                     irq_line_key("gerror_irq_line", "interrupt-controller line of the global-error interrupt"),
                     irq_line_key("cmd_sync_irq_line", "interrupt-controller line of the CMD_SYNC interrupt"),
+                    irq_line_key("priq_irq_line", "interrupt-controller line of the PRI-queue interrupt"),
                 }));
 }
 

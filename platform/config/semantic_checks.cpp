@@ -90,6 +90,12 @@ void check_smmuv3(LoadResult& result, std::vector<std::pair<std::uint64_t, std::
         result.errors.push_back({result.config.location_of(path + ".oas_bits"),
                                  "value " + std::to_string(oas) +
                                      " is not an SMMUv3 output size (allowed: 32, 36, 40, 42, 44, 48, 52)"});
+    if (smmu["pri"].get<bool>() && !smmu["ats"].get<bool>())
+        result.errors.push_back({result.config.location_of(path + ".pri"), "PRI needs ATS: set ats too"});
+    for (const auto& [stream, s] : smmu["tables"]["streams"].items())
+        if (s["ats"].get<bool>() && !smmu["ats"].get<bool>())
+            result.errors.push_back({result.config.location_of(path + ".tables.streams." + stream + ".ats"),
+                                     "stream '" + stream + "' uses ATS but the SMMU does not implement it (ats)"});
     // Tables: inside one memory, and buildable (the builder reports what it cannot do).
     if (const std::optional<TablesSpec> tables = smmuv3_tables_spec(smmu)) {
         if (!inside_one_memory(result.config.effective, tables->region_base, tables->region_size))
@@ -99,7 +105,7 @@ void check_smmuv3(LoadResult& result, std::vector<std::pair<std::uint64_t, std::
             result.errors.push_back({result.config.location_of(path + ".tables"), built.error});
     }
     const std::uint64_t line_count = result.config.effective["interrupts"]["lines"];
-    for (const char* key : {"evtq_irq_line", "gerror_irq_line", "cmd_sync_irq_line"}) {
+    for (const char* key : {"evtq_irq_line", "gerror_irq_line", "cmd_sync_irq_line", "priq_irq_line"}) {
         if (smmu[key].is_null()) continue;
         const std::uint64_t line = smmu[key];
         const std::string key_path = path + "." + key;
@@ -166,9 +172,16 @@ void check_master(LoadResult& result, const std::string& name, const ordered_jso
     };
     if (master["ats"]["enabled"].get<bool>()) {
         const std::string port = master["port"];
-        if (!result.config.effective["smmuv3"].contains(port) && !result.config.effective["vtd"].contains(port))
+        const ordered_json& smmus = result.config.effective["smmuv3"];
+        const ordered_json& units = result.config.effective["vtd"];
+        if (!smmus.contains(port) && !units.contains(port))
             report("ats.enabled", "is an ATS endpoint but its port '" + port +
                                       "' is not an SMMUv3 or VT-d unit: translation requests need an IOMMU");
+        else if (smmus.contains(port) && !smmus[port]["ats"].get<bool>())
+            report("ats.enabled", "is an ATS endpoint behind SMMUv3 '" + port + "', which does not implement ATS (ats)");
+        else if (units.contains(port) && !units[port]["device_tlb"].get<bool>())
+            report("ats.enabled",
+                   "is an ATS endpoint behind VT-d unit '" + port + "', which has no device TLB (device_tlb)");
         if (master["use_dmi"].get<bool>())
             report("use_dmi", "is an ATS endpoint: its accesses go through its IOMMU, so DMI cannot be used");
     }

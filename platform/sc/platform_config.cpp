@@ -62,6 +62,11 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     f.vmid16 = s["vmid16"];
     f.cmdq_log2_entries = s["cmdq_log2_entries"];
     f.evtq_log2_entries = s["evtq_log2_entries"];
+    f.ats = s["ats"];
+    f.pri = s["pri"];
+    f.priq_log2_entries = s["priq_log2_entries"];
+    smmu.params.atc_invalidation_timeout = nanoseconds(s["atc_invalidation_timeout_ns"]);
+    smmu.params.page_request_latency = nanoseconds(s["page_request_latency_ns"]);
     smmu.params.gbpa_abort_at_reset = s["gbpa_abort_at_reset"];
     smmu.params.register_latency = nanoseconds(s["register_latency_ns"]);
     smmu.params.acknowledge_latency = nanoseconds(s["acknowledge_latency_ns"]);
@@ -79,6 +84,7 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     smmu.evtq_irq_line = irq_line(s["evtq_irq_line"]);
     smmu.gerror_irq_line = irq_line(s["gerror_irq_line"]);
     smmu.cmd_sync_irq_line = irq_line(s["cmd_sync_irq_line"]);
+    smmu.priq_irq_line = irq_line(s["priq_irq_line"]);
     if (const std::optional<TablesSpec> spec = smmuv3_tables_spec(s)) smmu.tables = build_smmuv3_tables(*spec);
     return smmu;
 }

@@ -39,6 +39,7 @@ struct Smmuv3Config {
     int evtq_irq_line = -1;
     int gerror_irq_line = -1;
     int cmd_sync_irq_line = -1;
+    int priq_irq_line = -1;
     // Structures and register writes to apply before the run (tables: section), if any.
     std::optional<BuiltTables> tables;
 };

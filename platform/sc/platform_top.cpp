@@ -68,6 +68,7 @@ void Platform::build_iommus() {
     for (const Smmuv3Config& c : config_.smmus) {
         smmus_.push_back(std::make_unique<Smmuv3>(c.name.c_str(), c.params));
         add_iommu(c.name, *smmus_.back());
+        iommus_.back().ats_endpoints = &smmus_.back()->ats_endpoints;
     }
     for (const VtdConfig& c : config_.vtds) {
         vtds_.push_back(std::make_unique<Vtd>(c.name.c_str(), c.params));
@@ -106,6 +107,7 @@ void Platform::wire_interrupt_lines() {
         connect(smmus_[s]->evtq_irq, config_.smmus[s].evtq_irq_line);
         connect(smmus_[s]->gerror_irq, config_.smmus[s].gerror_irq_line);
         connect(smmus_[s]->cmd_sync_irq, config_.smmus[s].cmd_sync_irq_line);
+        connect(smmus_[s]->priq_irq, config_.smmus[s].priq_irq_line);
     }
 }
 

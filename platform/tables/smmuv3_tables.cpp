@@ -21,7 +21,7 @@ constexpr unsigned kEventQueueLog2 = 7;    // 128 records of 32 bytes
 constexpr unsigned kCommandQueueLog2 = 6;  // 64 commands of 16 bytes
 
 // STE (SMMUv3 5.2): word 0 V [0], Config [3:1], S1ContextPtr [51:6]; word 1 S1CIR [3:2], S1COR
-// [5:4], S1CSH [7:6], SHCFG [45:44]; word 2 S2VMID [15:0], S2T0SZ [37:32], S2SL0 [39:38], S2IR0
+// [5:4], S1CSH [7:6], EATS [29:28], SHCFG [45:44]; word 2 S2VMID [15:0], S2T0SZ [37:32], S2SL0 [39:38], S2IR0
 // [41:40], S2OR0 [43:42], S2SH0 [45:44], S2TG [47:46], S2PS [50:48], S2AA64 [51], S2R [58];
 // word 3 S2TTB [51:4].
 constexpr std::uint64_t kSteValid = 1;
@@ -29,6 +29,7 @@ constexpr std::uint64_t kSteConfigAbort = 0b000ull << 1, kSteConfigBypass = 0b10
                         kSteConfigStage1 = 0b101ull << 1, kSteConfigStage2 = 0b110ull << 1;
 constexpr std::uint64_t kSteS1WriteBackInnerShareable = (0b01ull << 2) | (0b01ull << 4) | (0b11ull << 6);
 constexpr std::uint64_t kSteShcfgIncoming = 0b01ull << 44;
+constexpr std::uint64_t kSteEatsFull = 0b01ull << 28;  // full ATS
 constexpr std::uint64_t kSteS1DssSubstream0 = 0b10;  // word 1 S1DSS [1:0]: no SubstreamID -> CD 0
 
 // CD (SMMUv3 5.4): T0SZ [5:0], TG0 [7:6] (0 = 4 KiB), IRGN0 [9:8], ORGN0 [11:10], SH0 [13:12],
@@ -218,6 +219,8 @@ BuiltTables Builder::build() {
         const std::uint64_t ste = stream_table + 64 * std::uint64_t{s.stream_id};
         if (get64(ste) != 0) fail("stream '" + s.name + "': StreamID " + hex(s.stream_id) + " is given twice");
         const std::string where = "stream '" + s.name + "'";
+        if (s.ats && s.translation != StreamTranslation::stage1 && s.translation != StreamTranslation::stage2)
+            fail(where + ": ATS (EATS) needs a translating stream (stage1 or stage2)");
         switch (s.translation) {
         case StreamTranslation::abort:
             put64(ste, kSteValid | kSteConfigAbort);
@@ -236,7 +239,8 @@ BuiltTables Builder::build() {
             const std::uint64_t cd_table = allocate(cd_table_bytes, cd_table_bytes);
             put64(ste, kSteValid | kSteConfigStage1 | (cd_table & ((1ull << 52) - 1) & ~0x3full) |
                            (std::uint64_t{cd_max} << 59));  // S1CDMax [63:59]; S1Fmt 0: linear
-            put64(ste + 8, kSteS1WriteBackInnerShareable | (cd_max ? kSteS1DssSubstream0 : 0));
+            put64(ste + 8, kSteS1WriteBackInnerShareable | (cd_max ? kSteS1DssSubstream0 : 0) |
+                               (s.ats ? kSteEatsFull : 0));
             put_context(cd_table, s.asid, s.mappings, where, oas);
             for (const TableContext& c : s.contexts) {
                 if (c.substream_id == 0) fail(where + ": context '" + c.name + "' uses SubstreamID 0, the default context's");
@@ -249,6 +253,7 @@ BuiltTables Builder::build() {
         case StreamTranslation::stage2: {
             const std::uint64_t root = allocate(kTableBytes, kTableBytes);
             put64(ste, kSteValid | kSteConfigStage2);
+            put64(ste + 8, s.ats ? kSteEatsFull : 0);
             // S2T0SZ = 64 - IAS; S2SL0 0b10 starts at level 0, 0b01 at level 1 (4 KiB granule);
             // write-back inner-shareable walks.
             const std::uint64_t s2t0sz = 64 - stage2_input_bits();

@@ -46,6 +46,7 @@ struct TableStream {
     StreamTranslation translation = StreamTranslation::stage1;
     std::uint16_t asid = 1;                 // of the default context (CD 0)
     std::uint16_t vmid = 1;
+    bool ats = false;                       // STE.EATS = 0b01: translation requests are answered
     std::vector<TableMapping> mappings;     // of the default context
     std::vector<TableContext> contexts;     // substreams (stage 1 only)
 };

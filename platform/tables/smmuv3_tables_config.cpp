@@ -19,6 +19,7 @@ std::optional<TablesSpec> smmuv3_tables_spec(const nlohmann::ordered_json& smmu)
                              : translation == "stage2" ? StreamTranslation::stage2
                                                        : StreamTranslation::stage1;
         stream.asid = s["asid"];
+        stream.ats = s["ats"];
         stream.vmid = s["vmid"];
         for (const auto& [mapping_name, m] : s["mappings"].items())
             stream.mappings.push_back(TableMapping{m["input"], m["output"], m["size"], m["writable"]});

@@ -306,17 +306,15 @@ TEST_F(CliTest, VtdTrafficConfigTranslatesEveryTransactionThroughBuiltTables) {
             << master;
 }
 
-TEST_F(CliTest, VtdDeviceTlbConfigMovesTranslationToTheEndpoint) {
-    // The ATS endpoint's 256-entry cache holds all 256 pages of its window: after one translation
-    // request per page (more only where the random traffic's pages collide in a set), its accesses
-    // arrive translated; the plain master beside it keeps being translated by the unit.
-    const fs::path stats = dir_ / "stats.json";
-    const Result r = run("run " + kSource + "/vp_configs/vtd_devtlb.yaml --stats " + stats.string());
+// An ATS study: the endpoint's 256-entry cache holds all 256 pages of its window, so after one
+// translation request per page (more only where the random traffic's pages collide in a set) its
+// accesses arrive translated; the plain master beside it keeps being translated by the IOMMU.
+void expect_ats_study(const Result& r, const fs::path& stats, const char* iommu) {
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr("  anic ATS: ATC hits "));
     const auto json = nlohmann::json::parse(read_file(stats));
     const auto& anic = json["components"]["anic"]["counters"];
-    const auto& unit = json["components"]["dmar0"]["counters"];
+    const auto& unit = json["components"][iommu]["counters"];
     EXPECT_EQ(anic["response_ok"], 20000);
     EXPECT_GE(anic["translation_requests"].get<int>(), 256);
     EXPECT_LT(anic["translation_requests"].get<int>(), 2000);  // most accesses hit the endpoint's cache
@@ -324,6 +322,16 @@ TEST_F(CliTest, VtdDeviceTlbConfigMovesTranslationToTheEndpoint) {
     EXPECT_EQ(unit["ats_translated_requests"], 20000);
     EXPECT_EQ(unit["faults"], 0);
     EXPECT_EQ(json["components"]["nic"]["counters"]["response_ok"], 20000);
+}
+
+TEST_F(CliTest, VtdDeviceTlbConfigMovesTranslationToTheEndpoint) {
+    const fs::path stats = dir_ / "stats.json";
+    expect_ats_study(run("run " + kSource + "/vp_configs/vtd_devtlb.yaml --stats " + stats.string()), stats, "dmar0");
+}
+
+TEST_F(CliTest, Smmuv3AtsConfigMovesTranslationToTheEndpoint) {
+    const fs::path stats = dir_ / "stats.json";
+    expect_ats_study(run("run " + kSource + "/vp_configs/smmuv3_ats.yaml --stats " + stats.string()), stats, "smmu0");
 }
 
 TEST_F(CliTest, BadRequesterIdNamesFileLineAndTheAllowedForms) {

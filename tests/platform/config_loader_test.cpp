@@ -149,14 +149,20 @@ TEST(ConfigLoader, MastersMayNameAnSmmuv3AsTheirPort) {
 }
 
 TEST(ConfigLoader, AnAtsMasterNeedsAnIommuPortAndNoDmi) {
-    EXPECT_TRUE(load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true"}).ok());
+    EXPECT_TRUE(load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true", "smmuv3.smmu0.ats=true"}).ok());
+    const LoadResult no_ats = load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true"});
+    ASSERT_EQ(no_ats.errors.size(), 1u);
+    EXPECT_THAT(no_ats.errors[0].message, HasSubstr("behind SMMUv3 'smmu0', which does not implement ATS (ats)"));
+    const LoadResult pri_alone = load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.pri=true"});
+    ASSERT_EQ(pri_alone.errors.size(), 1u);
+    EXPECT_THAT(pri_alone.errors[0].message, HasSubstr("PRI needs ATS"));
     const LoadResult on_bus =
         load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true", "masters.dma0.port=bus"});
     ASSERT_EQ(on_bus.errors.size(), 1u);
     EXPECT_THAT(on_bus.errors[0].message,
                 HasSubstr("master 'dma0' is an ATS endpoint but its port 'bus' is not an SMMUv3 or VT-d unit"));
-    const LoadResult with_dmi =
-        load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true", "masters.dma0.use_dmi=true"});
+    const LoadResult with_dmi = load_config_text(
+        kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true", "smmuv3.smmu0.ats=true", "masters.dma0.use_dmi=true"});
     ASSERT_EQ(with_dmi.errors.size(), 1u);
     EXPECT_THAT(with_dmi.errors[0].message, HasSubstr("DMI cannot be used"));
 }

@@ -65,6 +65,17 @@ TEST(Smmuv3Tables, StageOneStreamWithOnePage) {
     EXPECT_EQ(read64(t, 0x8800'0048), 1ull << 44);
 }
 
+TEST(Smmuv3Tables, AnAtsStreamSetsFullEats) {
+    TablesSpec spec = one_page_spec();
+    spec.streams[0].ats = true;
+    const BuiltTables t = build_smmuv3_tables(spec);
+    ASSERT_EQ(t.error, "");
+    // STE 3 word 1 as above plus EATS = 0b01 (bits 29:28).
+    EXPECT_EQ(read64(t, 0x8800'00c8), 0xd4ull | (1ull << 28));
+    spec.streams[1].ats = true;  // a bypass stream cannot answer translation requests
+    EXPECT_NE(build_smmuv3_tables(spec).error.find("ATS (EATS) needs a translating stream"), std::string::npos);
+}
+
 TEST(Smmuv3Tables, RegistersEnableTheSmmuLast) {
     const BuiltTables t = build_smmuv3_tables(one_page_spec());
     ASSERT_EQ(t.error, "");

@@ -64,7 +64,7 @@ TEST(FirmwareDescription, TheIommuCoresOptionsFromTheConfigurationPrecedeTheComm
 
 TEST(PlatformConfig, AnAtsMastersCacheAndKnobsComeFromItsAtsSection) {
     const platform::PlatformConfig config =
-        load("smmuv3_traffic.yaml", {"masters.dma0.ats.enabled=true", "masters.dma0.ats.cache.sets=8",
+        load("smmuv3_traffic.yaml", {"smmuv3.smmu0.ats=true", "masters.dma0.ats.enabled=true", "masters.dma0.ats.cache.sets=8",
                                      "masters.dma0.ats.lookup_ns=3", "masters.dma0.ats.ignore_invalidations=true",
                                      "masters.dma0.ats.pri=true"});
     const TrafficMasterParams& params = config.masters.at(0).params;
