@@ -193,8 +193,14 @@ void AtsEndpoint::pri_response(std::uint32_t requester, bool has_pasid, std::uin
                                PrgResponseCode code) {
     if (requester != requester_) return;
     ++page_responses_;
-    const std::uint64_t group_key = (std::uint64_t{has_pasid ? pasid + 1 : 0} << 9) | (group_index & kGroupIndexMask);
-    const auto found = page_groups_.find(group_key);
+    const std::uint32_t index = group_index & kGroupIndexMask;
+    auto found = page_groups_.find((std::uint64_t{has_pasid ? pasid + 1 : 0} << 9) | index);
+    // A response without a PASID (an IOMMU's own answer to a request it could not queue) answers the
+    // group of that index whatever PASID it was asked with: this endpoint does not require the PASID
+    // in responses (the PRI capability's "PRG Response PASID Required" clear).
+    if (found == page_groups_.end() && !has_pasid)
+        for (auto it = page_groups_.begin(); it != page_groups_.end() && found == page_groups_.end(); ++it)
+            if ((it->first & kGroupIndexMask) == index && !it->second.answered) found = it;
     if (found == page_groups_.end()) return;  // nobody waits for it (a stray or duplicate response)
     found->second.answered = true;
     found->second.code = code;

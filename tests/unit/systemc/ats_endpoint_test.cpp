@@ -300,5 +300,24 @@ TEST_F(AtsEndpointTest, WithPriANotPresentPageIsRequestedAndTheTranslationRetrie
     EXPECT_EQ(bench.counter("page_responses"), 1u);
 }
 
+TEST_F(AtsEndpointTest, AResponseWithoutPasidAnswersAGroupAskedWithOne) {
+    AtsEndpointParams params;
+    params.pri_enabled = true;
+    Bench bench(params);
+    bench.iommu->pri_delay = sc_time(1, SC_US);
+    MasterAttrs pasid7 = bench.attrs;
+    pasid7.has_substream = true;
+    pasid7.substream_id = 7;
+    bool done = false;
+    Runner runner("runner", [&] {
+        sc_time delay;
+        bench.endpoint->translate(pasid7, 0x7000, false, delay);  // the fake answers without a PASID
+        done = true;
+    });
+    sc_core::sc_start();
+    EXPECT_TRUE(done);
+    EXPECT_EQ(bench.counter("page_responses"), 1u);
+}
+
 }  // namespace
 }  // namespace iommu_vp
