@@ -107,9 +107,9 @@ DecodedCommand& decode_cfgi_cd(DecodedCommand& out, const Words& w, const Featur
 // ---- TLB invalidation (4.4) -------------------------------------------------------------------
 
 // NUM/SCALE/TTL/TG (4.4.1.1). Without IDR3.RIL they are RES0: ignored, and flagged so that the model
-// can log the unimplemented range invalidation. With RIL, TG != 0 with NUM, SCALE and TTL all 0 is
-// reserved (CERROR_ILL); TTL == 1 with the 16 KiB granule is reserved without IDR5.DS (this model
-// has no DS) and counts as TTL == 0.
+// logs software setting them. With RIL: TG == 0 makes NUM, SCALE and TTL RES0 (ignored: a single
+// address); TTL == 1 with the 16 KiB granule is reserved without IDR5.DS (this model has no DS) and
+// counts as TTL == 0; TG != 0 with NUM, SCALE and TTL all 0 is reserved (CERROR_ILL).
 bool decode_tlbi_range(DecodedCommand& out, const Words& w, const Features& features) {
     TlbiRange range;
     range.num = static_cast<std::uint8_t>(f::NUM.extract(w.dw0));
@@ -120,9 +120,10 @@ bool decode_tlbi_range(DecodedCommand& out, const Words& w, const Features& feat
         out.range_fields_ignored = !range.is_zero();
         return true;
     }
+    if (!range.is_range()) return true;  // RES0 fields: out.range stays zero
     if (range.tg == 2 && range.ttl == 1) range.ttl = 0;
     out.range = range;
-    if (range.is_range() && range.num == 0 && range.scale == 0 && range.ttl == 0) {
+    if (range.num == 0 && range.scale == 0 && range.ttl == 0) {
         make_illegal(out, "TLBI with TG != 0 and NUM, SCALE and TTL all 0 (reserved)");
         return false;
     }
@@ -174,16 +175,25 @@ DecodedCommand& decode_tlbi_s2(DecodedCommand& out, const Words& w, const Featur
     return out;
 }
 
-// CMD_TLBI_EL2_* (4.4.2.7 .. 4.4.2.10): CERROR_ILL without IDR0.Hyp, otherwise a later issue.
+// CMD_TLBI_EL2_* (4.4.2.7 .. 4.4.2.10): CERROR_ILL without IDR0.Hyp (which needs both stages, so a
+// stage-2-only SMMU refuses them as 4.4.2 says). ASID [63:48] for EL2_ASID and EL2_VA; the address
+// forms carry Leaf, the address and the range fields as the NH forms (no VMID: EL2 entries have none).
 DecodedCommand& decode_tlbi_el2(DecodedCommand& out, const Words& w, const Features& features, Op op) {
-    if (!features.hyp) return make_illegal(out, "CMD_TLBI_EL2_* without IDR0.Hyp");
-    out.kind = CommandKind::later_issue;
-    if (op == Op::CMD_TLBI_EL2_ASID || op == Op::CMD_TLBI_EL2_VA)
+    if (!features.has_hyp()) return make_illegal(out, "CMD_TLBI_EL2_* without IDR0.Hyp");
+    switch (op) {
+    case Op::CMD_TLBI_EL2_ALL: out.kind = CommandKind::tlbi_el2_all; return out;
+    case Op::CMD_TLBI_EL2_ASID:
+        out.kind = CommandKind::tlbi_el2_asid;
         out.asid = static_cast<std::uint16_t>(f::ASID.extract(w.dw0));
-    if (op == Op::CMD_TLBI_EL2_VA || op == Op::CMD_TLBI_EL2_VAA) {
-        decode_tlbi_address(out, w, f::VA);
-        decode_tlbi_range(out, w, features);
+        return out;
+    case Op::CMD_TLBI_EL2_VA:
+        out.kind = CommandKind::tlbi_el2_va;
+        out.asid = static_cast<std::uint16_t>(f::ASID.extract(w.dw0));
+        break;
+    default: out.kind = CommandKind::tlbi_el2_vaa; break;
     }
+    decode_tlbi_address(out, w, f::VA);
+    decode_tlbi_range(out, w, features);
     return out;
 }
 
@@ -316,6 +326,21 @@ std::array<std::uint64_t, 2> command_words(const std::uint8_t* bytes16) {
     return {load_le(bytes16, 8), load_le(bytes16 + 8, 8)};
 }
 
+TlbiAddressRange tlbi_address_range(const DecodedCommand& command) {
+    TlbiAddressRange r;
+    r.first = command.address;
+    r.last = command.address;
+    const TlbiRange& range = command.range;
+    if (!range.is_range()) return r;
+    r.granule_bits = range.granule_bits();
+    r.leaf_level = range.ttl;
+    // At most 32 * 2^31 granules of 64 KiB: 2^52 bytes, so only the sum can overflow.
+    const std::uint64_t bytes = range.granules() << r.granule_bits;
+    const std::uint64_t room = ~std::uint64_t{0} - command.address;  // bytes after Address
+    r.last = bytes - 1 > room ? ~std::uint64_t{0} : command.address + (bytes - 1);
+    return r;
+}
+
 const char* command_opcode_name(std::uint8_t opcode) {
     switch (static_cast<Op>(opcode)) {
     case Op::CMD_PREFETCH_CONFIG: return "CMD_PREFETCH_CONFIG";
@@ -431,7 +456,14 @@ void describe_fields(std::string& text, const DecodedCommand& c) {
         append_field(text, "vmid", c.vmid);
         describe_tlbi_address(text, c);
         break;
-    case CommandKind::tlbi_nsnh_all: break;
+    case CommandKind::tlbi_nsnh_all:
+    case CommandKind::tlbi_el2_all: break;
+    case CommandKind::tlbi_el2_asid: append_field(text, "asid", c.asid); break;
+    case CommandKind::tlbi_el2_va:
+        append_field(text, "asid", c.asid);
+        describe_tlbi_address(text, c);
+        break;
+    case CommandKind::tlbi_el2_vaa: describe_tlbi_address(text, c); break;
     case CommandKind::atc_inv:
         describe_stream(text, c, true);
         append_field(text, "global", c.atc_global);
@@ -483,6 +515,10 @@ const char* command_kind_name(CommandKind kind) {
     case CommandKind::tlbi_s12_vmall: return "tlbi_s12_vmall";
     case CommandKind::tlbi_s2_ipa: return "tlbi_s2_ipa";
     case CommandKind::tlbi_nsnh_all: return "tlbi_nsnh_all";
+    case CommandKind::tlbi_el2_all: return "tlbi_el2_all";
+    case CommandKind::tlbi_el2_asid: return "tlbi_el2_asid";
+    case CommandKind::tlbi_el2_va: return "tlbi_el2_va";
+    case CommandKind::tlbi_el2_vaa: return "tlbi_el2_vaa";
     case CommandKind::atc_inv: return "atc_inv";
     case CommandKind::pri_resp: return "pri_resp";
     case CommandKind::sync: return "sync";

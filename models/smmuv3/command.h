@@ -5,13 +5,15 @@
 // Models: every opcode of SMMUv3 4.1.1 is recognised. Fully decoded and acted on by the model:
 // CMD_PREFETCH_CONFIG, CMD_PREFETCH_ADDR (4.2), CMD_CFGI_STE, CMD_CFGI_STE_RANGE, CMD_CFGI_ALL
 // (= STE_RANGE with Range 31), CMD_CFGI_CD, CMD_CFGI_CD_ALL (4.3), CMD_TLBI_NH_ALL/ASID/VA/VAA,
-// CMD_TLBI_S12_VMALL, CMD_TLBI_S2_IPA, CMD_TLBI_NSNH_ALL (4.4), CMD_ATC_INV (4.5.1, needs IDR0.ATS),
-// CMD_PRI_RESP (4.5.2, needs IDR0.PRI), CMD_SYNC (4.7.3).
+// CMD_TLBI_EL2_ALL/ASID/VA/VAA (4.4.2.7 .. 4.4.2.10, need IDR0.Hyp), CMD_TLBI_S12_VMALL,
+// CMD_TLBI_S2_IPA, CMD_TLBI_NSNH_ALL (4.4), CMD_ATC_INV (4.5.1, needs IDR0.ATS), CMD_PRI_RESP
+// (4.5.2, needs IDR0.PRI), CMD_SYNC (4.7.3).
+// Range invalidation and the level hint (4.4.1.1, IDR3.RIL): TG, SCALE, NUM and TTL of the
+// address-based TLBIs are decoded into TlbiRange, and tlbi_address_range() gives the addresses and
+// the granule and level scope a command names. With RIL and TG == 0 they are RES0 and ignored;
+// without RIL they are RES0 and ignored, and `range_fields_ignored` says that software set them.
 // Recognised, checked for legality and decoded, but reported as `later_issue` so that the model logs
-// them once as unimplemented: CMD_TLBI_EL2_* (needs IDR0.Hyp), CMD_RESUME and CMD_STALL_TERM (a stall
-// model), and the range-invalidation fields
-// NUM/SCALE/TTL/TG of the address-based TLBIs when IDR3.RIL == 0 (they are RES0 then and are
-// ignored; `range_fields_ignored` says that software set them).
+// them once as unimplemented: CMD_RESUME and CMD_STALL_TERM (a stall model).
 // Always CERROR_ILL on this model: reserved and IMPLEMENTATION DEFINED opcodes (none is defined),
 // CMD_CFGI_VMS_PIDM (no MPAM), CMD_TLBI_EL3_* and the Secure-only commands (this is the Non-secure
 // Command queue; there is no Secure or Realm programming interface), CMD_DPTI_* (no DPT).
@@ -127,6 +129,10 @@ enum class CommandKind : std::uint8_t {
     tlbi_s12_vmall,
     tlbi_s2_ipa,
     tlbi_nsnh_all,
+    tlbi_el2_all,
+    tlbi_el2_asid,
+    tlbi_el2_va,
+    tlbi_el2_vaa,
     atc_inv,
     pri_resp,
     sync,
@@ -138,14 +144,19 @@ const char* command_kind_name(CommandKind kind);
 // CMD_SYNC ComplSignal (SMMUv3 4.7.3). 0b11 is reserved (CERROR_ILL).
 enum class SyncSignal : std::uint8_t { SIG_NONE = 0, SIG_IRQ = 1, SIG_SEV = 2 };
 
-// Range invalidation and level hint of an address-based TLBI (SMMUv3 4.4.1.1).
+// Range invalidation and level hint of an address-based TLBI (SMMUv3 4.4.1.1), as decoded: all zero
+// without IDR3.RIL or with TG == 0 (the fields are RES0 then).
 struct TlbiRange {
     std::uint8_t num = 0;    // NUM: range is (NUM + 1) * 2^SCALE granules
-    std::uint8_t scale = 0;  // SCALE
-    std::uint8_t ttl = 0;    // TTL: level hint of the leaf entries (0: any level)
+    std::uint8_t scale = 0;  // SCALE (5 bits: no IDR5.DS)
+    std::uint8_t ttl = 0;    // TTL: level hint of the leaf entries (0: any level; TG 16 KiB TTL 1 reads as 0)
     std::uint8_t tg = 0;     // TG: 0 no range/hint, 1 4 KiB, 2 16 KiB, 3 64 KiB
     bool is_range() const { return tg != 0; }
     bool is_zero() const { return num == 0 && scale == 0 && ttl == 0 && tg == 0; }
+    // log2 of TG's granule: 12, 14, 16; 0 for TG == 0.
+    unsigned granule_bits() const { return tg == 0 ? 0u : 10u + 2u * tg; }
+    // Granules covered: (NUM + 1) * 2^SCALE (1 for TG == 0).
+    std::uint64_t granules() const { return is_range() ? (std::uint64_t{num} + 1) << scale : 1; }
 };
 
 struct DecodedCommand {
@@ -163,7 +174,7 @@ struct DecodedCommand {
     std::uint16_t vmid = 0;
     std::uint16_t asid = 0;
     std::uint64_t address = 0;               // VA, IPA or PA with the ignored low bits zero
-    TlbiRange range;                         // NH_VA, NH_VAA, S2_IPA, EL2_VA, EL2_VAA
+    TlbiRange range;                         // NH_VA, NH_VAA, S2_IPA, EL2_VA, EL2_VAA (with IDR3.RIL)
     bool range_fields_ignored = false;       // IDR3.RIL == 0 and software set NUM/SCALE/TTL/TG
     std::uint8_t size = 0;                   // PREFETCH_ADDR Size, ATC_INV Size
     // CMD_SYNC
@@ -198,6 +209,26 @@ struct DecodedCommand {
     std::uint64_t atc_span_bytes() const { return atc_invalidates_all() ? 0 : std::uint64_t{4096} << size; }
     std::uint64_t atc_address() const { return atc_invalidates_all() ? 0 : align_down(address, atc_span_bytes()); }
 };
+
+// What an address-based TLBI (CMD_TLBI_NH_VA/VAA, CMD_TLBI_EL2_VA/VAA, CMD_TLBI_S2_IPA) names
+// (SMMUv3 4.4.1.1): with TG == 0 the single address (every entry that translates it, whatever its
+// size); with TG != 0 the addresses A with Address <= A < Address + (NUM + 1) * 2^SCALE * granule,
+// not wrapping at the top of the address space (`last` saturates), and only the entries inserted
+// with TG's granule and, with TTL != 0, leaf entries from level TTL (the minimum scope the
+// specification requires: this model invalidates no more). Address is used as given: the
+// UNPREDICTABLE ranges of a misaligned Address are this model's choice of [Address, ...).
+struct TlbiAddressRange {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;     // inclusive
+    unsigned granule_bits = 0;  // 0: entries of any granule
+    unsigned leaf_level = 0;    // 0: leaf entries of any level
+    // Whether [base, base + 2^size_bits) meets the range (size_bits >= 64: the whole space).
+    bool intersects(std::uint64_t base, unsigned size_bits) const {
+        const std::uint64_t end = size_bits >= 64 ? ~std::uint64_t{0} : base + low_mask(size_bits);
+        return base <= last && end >= first;
+    }
+};
+TlbiAddressRange tlbi_address_range(const DecodedCommand& command);
 
 // CMD_PRI_RESP Resp encodings (SMMUv3 4.5.2).
 inline constexpr std::uint8_t kPriRespResponseFailure = 0b00, kPriRespInvalidRequest = 0b01, kPriRespSuccess = 0b10;

@@ -20,7 +20,15 @@ struct Features {
     bool stage1 = true;                 // S1P
     bool stage2 = true;                 // S2P
     bool coherent_access = true;        // COHACC
-    bool hyp = false;                   // HYP: StreamWorld EL2 (STE.STRW = 0b10)
+    // HYP (6.3.1): EL2 and EL2-E2H stage-1 StreamWorlds (STE.STRW == 0b10 with SMMU_CR2.E2H), their
+    // TLB tagging and the CMD_TLBI_EL2_* commands. Needs both stages (IDR0.Hyp is RES0 otherwise; the
+    // model refuses hyp without them). Off by default: the default identity is SMMUv3.0 (AIDR), where
+    // Hyp is optional (it is mandatory from SMMUv3.2 when both stages are implemented), and an SMMU
+    // that advertises it makes a VHE Linux set CR2.E2H, give its stage-1 domains STRW == EL2 and
+    // invalidate them with CMD_TLBI_EL2_*: a different driver path, to be chosen on purpose. An
+    // integrator modelling an SMMUv3.2 or later part sets it, with range_invalidation and
+    // Identity::arch_minor = 2.
+    bool hyp = false;
     bool asid16 = true;                 // ASID16
     bool vmid16 = true;                 // VMID16
     bool msi = true;                    // MSI
@@ -50,7 +58,13 @@ struct Features {
     unsigned priq_log2_entries = 8;
 
     // IDR3
-    bool range_invalidation = false;    // RIL (a later issue)
+    // RIL (6.3.4, 4.4.1.1): range invalidation (TG, SCALE, NUM) and the level hint (TTL) of
+    // CMD_TLBI_NH_VA/VAA, CMD_TLBI_EL2_VA/VAA and CMD_TLBI_S2_IPA. Without it those fields are RES0
+    // and ignored. Off by default although every SMMUv3.2+ part has it (RIL is 1 in SMMUv3.2 and
+    // later): the default identity is SMMUv3.0, and with RIL Linux replaces its per-page TLBIs by
+    // range commands, changing the command traffic the existing studies were calibrated on. Set it
+    // (with arch_minor = 2) to model a current part.
+    bool range_invalidation = false;
     bool xnx = false;                   // XNX: two-bit stage-2 execute-never
 
     // IDR5
@@ -58,6 +72,9 @@ struct Features {
     bool granule_4k = true;             // GRAN4K
     bool granule_16k = false;           // GRAN16K
     bool granule_64k = true;            // GRAN64K
+
+    // IDR0.Hyp as the SMMU reports it: RES0 without both stages (SMMUv3 6.3.1).
+    bool has_hyp() const { return hyp && stage1 && stage2; }
 
     bool supports_granule(unsigned granule_bits) const {
         return (granule_bits == 12 && granule_4k) || (granule_bits == 14 && granule_16k) ||

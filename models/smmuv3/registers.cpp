@@ -33,7 +33,7 @@ std::uint32_t idr0_value(const Features& f) {
     v |= idr0::TTF.insert(0, idr0::kTtfAArch64);
     v |= set_if(f.coherent_access, idr0::COHACC);
     v |= idr0::HTTU.insert(0, f.httu);
-    v |= set_if(f.hyp, idr0::HYP);
+    v |= set_if(f.has_hyp(), idr0::HYP);  // RES0 without both stages
     v |= set_if(f.ats, idr0::ATS);
     v |= set_if(f.ats, idr0::NS1ATS);  // split-stage ATS (STE.EATS == 0b10) is not implemented
     v |= set_if(f.asid16, idr0::ASID16);
@@ -74,7 +74,8 @@ std::uint32_t idr5_value(const Features& f) {
 void add_registers(RegisterBank& bank, const Features& f, const Identity& id, bool gbpa_abort_at_reset) {
     const std::uint64_t cr0_writable = cr0::SMMUEN.mask() | cr0::EVTQEN.mask() | cr0::CMDQEN.mask() |
                                        set_if(f.pri, cr0::PRIQEN) | set_if(f.ats, cr0::ATSCHK);
-    const std::uint64_t cr2_writable = cr2::RECINVSID.mask() | cr2::PTM.mask() | set_if(f.hyp, cr2::E2H);
+    // CR2.E2H is RES0 without Hyp (6.3.12).
+    const std::uint64_t cr2_writable = cr2::RECINVSID.mask() | cr2::PTM.mask() | set_if(f.has_hyp(), cr2::E2H);
     const std::uint64_t irq_writable =
         irq_ctrl::GERROR_IRQEN.mask() | irq_ctrl::EVTQ_IRQEN.mask() | set_if(f.pri, irq_ctrl::PRIQ_IRQEN);
     const std::uint64_t gbpa_writable = gbpa::MemAttr.mask() | gbpa::MTCFG.mask() | gbpa::ALLOCCFG.mask() |

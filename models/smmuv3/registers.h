@@ -121,7 +121,9 @@ struct Identity {
     std::uint32_t product_id = 0x483;   // MMU-600-like, so drivers take their usual paths
     std::uint32_t variant = 0;
     std::uint32_t revision = 0;
-    unsigned arch_minor = 0;            // SMMUv3.0: the features modelled are those of v3.0
+    // SMMUv3.0 by default: the default Features are those of v3.0. An instance with
+    // Features::range_invalidation and Features::hyp (mandatory from v3.2) may report 2.
+    unsigned arch_minor = 0;
 };
 
 // Adds every non-secure register of page 0 and page 1 to `bank`, with its reset value and the bits

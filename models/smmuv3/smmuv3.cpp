@@ -97,11 +97,15 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
         commands_by_kind_[k] = &by_kind.counter(kind, std::string("commands of kind ") + kind);
     }
     // Features whose behaviour is not modelled yet are refused rather than advertised: software
-    // would rely on them (EL2 streams and their TLBIs, range invalidation, HTTU, stalls).
+    // would rely on them (HTTU, stalls).
     const smmuv3::Features& f = params_.features;
-    if (f.hyp || f.range_invalidation || f.httu != 0 || f.stall_model != smmuv3::StallModel::terminate_only)
+    if (f.httu != 0 || f.stall_model != smmuv3::StallModel::terminate_only)
         throw std::invalid_argument(std::string(sc_module::name()) +
-                                    ": HYP, RIL, HTTU and stalls are not modelled yet; leave them off");
+                                    ": HTTU and stalls are not modelled yet; leave them off");
+    // IDR0.Hyp is RES0 unless both stages are implemented (SMMUv3 6.3.1).
+    if (f.hyp && !f.has_hyp())
+        throw std::invalid_argument(std::string(sc_module::name()) +
+                                    ": hyp (IDR0.Hyp) needs both stage 1 and stage 2");
     // PRI depends on ATS (SMMUv3 3.9.1); a PRI queue holds at most 2^19 entries (chapter 8).
     if (f.pri && !f.ats)
         throw std::invalid_argument(std::string(sc_module::name()) + ": PRI needs ATS (IDR0.PRI implies IDR0.ATS)");
@@ -176,8 +180,22 @@ void Smmuv3::attach_register_hooks() {
     bank_.set_write_hook("CMDQ_PROD", [this](const RegisterWrite& w) { on_cmdq_prod_write(w); });
     bank_.set_write_hook("CMDQ_CONS", [this](const RegisterWrite& w) { on_cmdq_cons_write(w); });
     bank_.set_write_hook("GERRORN", [this](const RegisterWrite& w) { on_gerrorn_write(w); });
-    for (const char* source : {"STRTAB_BASE", "STRTAB_BASE_CFG", "CR2"})
+    bank_.set_write_hook("CR2", [this](const RegisterWrite& w) { on_cr2_write(w); });
+    for (const char* source : {"STRTAB_BASE", "STRTAB_BASE_CFG"})
         bank_.set_write_hook(source, [this](const RegisterWrite&) { environment_stale_ = true; });
+}
+
+void Smmuv3::on_cr2_write(const RegisterWrite& w) {
+    // SMMUv3 6.3.12: CR2 is read-only while CR0.SMMUEN or CR0ACK.SMMUEN is 1; a write then is
+    // ignored (the only behaviour SMMUv3.2 permits). E2H selects the EL2 regime of STRW == 0b10
+    // streams and what CMD_TLBI_EL2_VA/VAA name, so it must not change under live translations.
+    namespace cr0 = smmuv3::cr0;
+    if (cr0::SMMUEN.is_set_in(bank_.get("CR0")) || cr0::SMMUEN.is_set_in(bank_.get("CR0ACK"))) {
+        bank_.set("CR2", w.old_value);
+        IVP_LOG(LogCategory::guest_error, name(), "CR2 written while SMMUEN is 1: ignored");
+        return;
+    }
+    environment_stale_ = true;
 }
 
 void Smmuv3::reg_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {

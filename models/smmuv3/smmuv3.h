@@ -44,11 +44,19 @@
 // discarded with a Response Failure auto-response (8.2). Stop Markers are queued, never answered.
 // CMD_PRI_RESP reaches the endpoint with pri_response (Resp 0b00 ResponseFailure, 0b01
 // InvalidRequest, 0b10 Success: 4.5.2).
+// With features.hyp (IDR0.Hyp; needs both stages): STE.STRW == 0b10 on a stage-1-only STE selects
+// StreamWorld NS-EL2 (SMMU_CR2.E2H == 0: one VA range, no ASID or VMID, every access privileged) or
+// NS-EL2-E2H (E2H == 1: ASID-tagged, two ranges), STRW 0bx1 is ILLEGAL (C_BAD_STE), CR2.E2H is
+// writable (read-only, like all of CR2, while SMMUEN is 1: 6.3.12); TLB and walk-cache entries carry
+// their regime in their key, CMD_TLBI_EL2_ALL/ASID/VA/VAA act on EL2 entries only (VA/VAA on the
+// regime CR2.E2H selects) and the NH, S12 and NSNH commands leave them alone (SMMUv3 4.4.2, 5.2).
+// With features.range_invalidation (IDR3.RIL): the TG, SCALE, NUM and TTL fields of the
+// address-based TLBIs invalidate (NUM + 1) * 2^SCALE granules from the address, scoped to TG's
+// granule and TTL's leaf level, and without Leaf the walk-cache entries of the range (4.4.1.1).
 // Does not model: split-stage ATS (IDR0.NS1ATS = 1), the stall model, hardware access/dirty update,
-// range and EL2 invalidation (a later issue keeps seams for them: the decoders check their fields'
-// legality), SMMU_CR2.REC_CFG_ATS, IDR3.PPS, IDR3.PASIDTT (translated transactions are Data,
-// Unprivileged, without a SubstreamID), the secure programming interface, VMSAv8-32 and big-endian
-// tables.
+// SMMU_CR2.REC_CFG_ATS, IDR3.PPS, IDR3.PASIDTT (translated transactions are Data, Unprivileged,
+// without a SubstreamID), the secure programming interface (Secure EL2, EL3 StreamWorlds), broadcast
+// TLB maintenance (BTM), VMSAv8-32 and big-endian tables, IDR5.DS (52-bit ranges: SCALE is 5 bits).
 #pragma once
 
 #include "models/common/atc_invalidator.h"
@@ -169,6 +177,7 @@ private:
     void on_cr0_write(const RegisterWrite& write);
     void on_gbpa_write(const RegisterWrite& write);
     void on_irq_ctrl_write(const RegisterWrite& write);
+    void on_cr2_write(const RegisterWrite& write);
     // Schedules `event` at the acknowledgement latency after the access being served.
     void acknowledge_later(sc_core::sc_event& event);
     void complete_cr0();

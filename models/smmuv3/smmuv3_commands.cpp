@@ -99,9 +99,13 @@ void Smmuv3::command_processor() {
             if (command.kind == CommandKind::later_issue)
                 log::unimplemented_once(name(), std::string("command ") + command_opcode_name(command.opcode));
             if (!command.out_of_range) {  // CONSTRAINED UNPREDICTABLE: no effect (command.h)
+                // CR2.E2H as it is now: CMD_TLBI_EL2_VA/VAA act on the regime it selects (4.4.2.8,
+                // 4.4.2.9). CR2 cannot change while SMMUEN is 1, so this is the effective value
+                // once the SMMU is enabled; before, it is one of the permitted ones (6.3.12.3).
+                const bool e2h = translation_environment().cr2_e2h;
                 config_cache_.invalidate(command);
-                tlb_.invalidate(command);
-                walk_cache_.invalidate(command);
+                tlb_.invalidate(command, e2h);
+                walk_cache_.invalidate(command, e2h);
                 if (command.kind == CommandKind::atc_inv) send_atc_invalidation(command);
                 if (command.kind == CommandKind::pri_resp) deliver_pri_response(command);
             }

@@ -46,10 +46,12 @@ DefaultSubstream default_substream(unsigned s1dss) {
     return DefaultSubstream::terminate;
 }
 
-// STRW is used only for a stage-1-only STE on an SMMU with stage 1 and IDR0.HYP (SMMUv3 5.2.2,
-// IgnoreSTESTRW); otherwise it is RES0 or IGNORED and the StreamWorld is NS-EL1.
+// STRW is used only for a stage-1-only STE (Config == 0b101) on an SMMU with IDR0.Hyp (SMMUv3 5.2
+// STRW, 5.2.2 IgnoreSTESTRW): RES0 without Hyp (or without stage 1), IGNORED with stage 2 enabled
+// (StreamWorld NS-EL1) and for bypass. Where used, 0b00 is NS-EL1, 0b10 NS-EL2 or NS-EL2-E2H as
+// SMMU_CR2.E2H says, 0bx1 is reserved and ILLEGAL (check_strw).
 bool strw_used(const StreamConfig& c, const Features& f) {
-    return f.stage1 && f.hyp && c.mode == StreamMode::stage1;
+    return f.has_hyp() && c.mode == StreamMode::stage1;
 }
 
 // EATS is IGNORED without IDR0.ATS and when Config[1:0] == 0b00; 0b11 needs IDR3.DPT (not

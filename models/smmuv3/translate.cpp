@@ -33,6 +33,17 @@ EventType walk_fault_event(vmsa::FaultType type) {
 
 bool fits(std::uint64_t address, unsigned bits) { return bits >= 64 || (address >> bits) == 0; }
 
+// The NS-EL2 translation regime has one privilege level: every access is treated as privileged, so
+// AP[1], APTable[0], PXN and PXNTable have no effect and bit 54 (XN) with XNTable is the only
+// execute-never (Arm ARM VMSAv8-64 stage-1 permissions for a regime with one Exception level; SMMUv3
+// 5.4 UWXN and HAD0: "all accesses are considered privileged" for StreamWorld any-EL2). Expressed as
+// permissions that treat privileged and unprivileged accesses alike.
+vmsa::Permissions single_privilege_level(vmsa::Permissions p) {
+    p.unprivileged_access = true;
+    p.privileged_execute_never = p.unprivileged_execute_never;
+    return p;
+}
+
 // The faults whose recording CD.R (stage 1) and STE.S2R (stage 2) control, and which CD.A may
 // terminate as RAZ/WI instead of an abort (SMMUv3 5.5).
 bool is_translation_related(EventType type) {
@@ -111,8 +122,13 @@ private:
 
     bool translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t address);
     void apply_attribute_overrides();
-    // Stage-1-only EL1 translations are tagged with S2VMID too when stage 2 is implemented.
-    std::uint16_t vmid() const { return env_.features.stage2 ? static_cast<std::uint16_t>(ste_->s2_vmid) : 0; }
+    // Stage-1-only EL1 translations are tagged with S2VMID too when stage 2 is implemented; EL2 and
+    // EL2-E2H translations have no VMID (STE.S2VMID is IGNORED for them, 5.2).
+    std::uint16_t vmid() const {
+        return env_.features.stage2 && world_ == StreamWorld::ns_el1 ? static_cast<std::uint16_t>(ste_->s2_vmid) : 0;
+    }
+    // The ASID stage-1 entries are tagged with: none (global) in NS-EL2 (CD.ASID is IGNORED, 5.4).
+    std::uint32_t stage1_asid() const { return world_ == StreamWorld::ns_el2 ? kGlobalAsid : cd_->asid; }
     void fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t input, std::uint64_t output);
 
     const TranslationRequest& request_;
@@ -123,6 +139,11 @@ private:
     vmsa::Permissions stage1_permissions_, stage2_permissions_;
     bool stage1_global_ = false;
     unsigned stage1_size_bits_ = 12;
+    // Granule and leaf level of the walk that TLBIs by address name (TG and TTL, 4.4.1.1).
+    unsigned stage1_granule_bits_ = 12, stage1_level_ = 3;
+    unsigned stage2_level_ = 3;
+    // The stream's StreamWorld (STE.STRW with SMMU_CR2.E2H): the regime its TLB entries belong to.
+    StreamWorld world_ = StreamWorld::ns_el1;
     // The physical address of the last structure or descriptor read: what a fetch abort reports
     // as FetchAddr (SMMUv3 7.3.10, 7.3.12), an IPA never.
     std::uint64_t last_read_pa_ = 0;
@@ -291,7 +312,7 @@ bool Translator::fetch_cd() {
         return false;
     }
     const Decoded<ContextConfig> decoded =
-        decode_cd(load_words<8>(bytes), *ste_, stream_world(*ste_, env_.cr2_e2h), env_.features);
+        decode_cd(load_words<8>(bytes), *ste_, world_, env_.features);
     if (!decoded.ok()) {
         configuration_error(decoded.outcome, decoded.reason);
         return false;
@@ -340,6 +361,7 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
     }
     if (event_class == EventClass::IN) {
         last_stage2_size_bits_ = walk.translation.size_bits;
+        stage2_level_ = walk.translation.level;
         stage2_permissions_ = walk.translation.permissions;
     }
     return walk.translation.output_address;
@@ -356,8 +378,8 @@ std::optional<std::uint64_t> Translator::stage1(const Decoded<TableSelection>& t
     vmsa::DescriptorReader& reader = ste_->has_stage2() ? static_cast<vmsa::DescriptorReader&>(nested) : physical;
     std::optional<ContextWalkCache> walk_cache;
     if (caches_.walk)
-        walk_cache.emplace(*caches_.walk, std::uint8_t{1}, vmid(), cd_->asid, table.value.walk.table_base,
-                           table.value.walk.granule_bits);
+        walk_cache.emplace(*caches_.walk, std::uint8_t{1}, vmid(), stage1_asid(), table.value.walk.table_base,
+                           table.value.walk.granule_bits, world_);
     const vmsa::WalkResult walk =
         vmsa::walk(table.value.walk, table.value.walk_address, reader, walk_cache ? &*walk_cache : nullptr);
     if (walk_cache) {
@@ -365,12 +387,14 @@ std::optional<std::uint64_t> Translator::stage1(const Decoded<TableSelection>& t
         result_.walk_cache_misses += walk_cache->missed() ? 1u : 0u;
     }
     if (walk.fault.type == vmsa::FaultType::stage2_fault) return std::nullopt;  // already terminated by stage 2
+    const vmsa::Permissions permissions = world_ == StreamWorld::ns_el2
+                                              ? single_privilege_level(walk.translation.permissions)
+                                              : walk.translation.permissions;
     EventType fault = EventType::F_TRANSLATION;
     bool faulted = !walk.ok();
     if (faulted) {
         fault = walk_fault_event(walk.fault.type);
-    } else if (check_access_ &&
-               vmsa::check_access(vmsa::Stage::one, walk.translation.permissions, access_) != vmsa::FaultType::none) {
+    } else if (check_access_ && vmsa::check_access(vmsa::Stage::one, permissions, access_) != vmsa::FaultType::none) {
         fault = EventType::F_PERMISSION;
         faulted = true;
     }
@@ -387,8 +411,11 @@ std::optional<std::uint64_t> Translator::stage1(const Decoded<TableSelection>& t
     }
     result_.size_bits = walk.translation.size_bits;
     stage1_size_bits_ = walk.translation.size_bits;
-    stage1_permissions_ = walk.translation.permissions;
-    stage1_global_ = !walk.translation.not_global;
+    stage1_granule_bits_ = table.value.walk.granule_bits;
+    stage1_level_ = walk.translation.level;
+    stage1_permissions_ = permissions;
+    // NS-EL2 entries are never ASID-tagged: nG has no effect there (5.4 ASID).
+    stage1_global_ = !walk.translation.not_global || world_ == StreamWorld::ns_el2;
     return walk.translation.output_address;
 }
 
@@ -405,7 +432,7 @@ void Translator::apply_attribute_overrides() {
 bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t asid, std::uint64_t address) {
     unsigned size_bits = 12;
     result_.tlb_looked_up = true;
-    const TlbEntry* hit = caches_.tlb->lookup(vmid, asid, stages, address, result_.tlb_probes, size_bits);
+    const TlbEntry* hit = caches_.tlb->lookup(vmid, asid, stages, address, result_.tlb_probes, size_bits, world_);
     if (!hit) return false;
     result_.tlb_hit = true;
     const std::uint64_t offset = address & low_mask(size_bits);
@@ -442,8 +469,11 @@ void Translator::fill_tlb(TlbStages stages, std::uint16_t vmid, std::uint32_t as
     entry.stage2 = stage2_permissions_;
     entry.ipa_base = ipa_ & ~page_mask;
     entry.stage1_size_bits = static_cast<std::uint8_t>(stage1_size_bits_);
-    const std::uint32_t tag = stages != TlbStages::stage2 && stage1_global_ ? kGlobalAsid : asid;
-    caches_.tlb->fill(vmid, tag, stages, input, result_.size_bits, entry);
+    const bool stage2_only = stages == TlbStages::stage2;
+    entry.granule_bits = static_cast<std::uint8_t>(stage2_only ? ste_->stage2.granule_bits : stage1_granule_bits_);
+    entry.leaf_level = static_cast<std::uint8_t>(stage2_only ? stage2_level_ : stage1_level_);
+    const std::uint32_t tag = !stage2_only && stage1_global_ ? kGlobalAsid : asid;
+    caches_.tlb->fill(vmid, tag, stages, input, result_.size_bits, entry, world_);
 }
 
 bool Translator::ats_allowed() {
@@ -497,6 +527,7 @@ TranslationResult Translator::run() {
     // The translation covers the smaller of the stage-1 and stage-2 pages or blocks it went through.
     result_.size_bits = 64;
     if (!fetch_ste()) return result_;
+    world_ = stream_world(*ste_, env_.cr2_e2h);
     if (request_.kind != RequestKind::untranslated) {
         if (!ats_allowed()) return result_;
         if (request_.kind == RequestKind::translated) {
@@ -549,7 +580,7 @@ TranslationResult Translator::run() {
     const TlbStages stages = stage1_active ? (ste_->has_stage2() ? TlbStages::nested : TlbStages::stage1)
                                            : TlbStages::stage2;
     const std::uint16_t vmid = this->vmid();
-    const std::uint32_t asid = stage1_active ? cd_->asid : 0;
+    const std::uint32_t asid = stage1_active ? stage1_asid() : 0;
     const bool use_tlb = caches_.tlb && (stage1_active || ste_->has_stage2());
     if (use_tlb && translate_from_tlb(stages, vmid, asid, lookup_address)) return result_;
     // A miss walks, and a walk reads through the downstream port, where a target may wait and

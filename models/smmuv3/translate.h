@@ -10,6 +10,10 @@
 // STE.S2R for translation-related faults (SMMUv3 5.5), CD.A = 0 terminating those as RAZ/WI.
 // With caches (caches.h), decoded STEs and CDs come from the configuration cache and complete
 // translations from the TLB when present; a TLB hit still checks the access's permissions.
+// StreamWorlds (5.2 STRW, with IDR0.Hyp and SMMU_CR2.E2H): NS-EL1 (VMID- and ASID-tagged), NS-EL2
+// (only TTB0, CD.ASID IGNORED so every entry is global, no VMID; one privilege level: AP[1],
+// APTable[0], PXN and PXNTable have no effect, XN is bit 54 with XNTable) and NS-EL2-E2H (two ranges,
+// ASID-tagged, no VMID); the TLB and walk cache tag entries with the StreamWorld.
 // ATS (SMMUv3 3.9.1): a translation request (RequestKind::translation_request) is checked against
 // the effective STE.EATS (F_BAD_ATS_TREQ when ATS is not allowed, bypass included), then translated
 // through every enabled stage without the access's permission check; what the completion grants is

@@ -360,12 +360,12 @@ TEST(Smmuv3CommandLaterIssue, RangeFieldsWithoutRilAreIgnoredAndFlagged) {
 TEST(Smmuv3CommandLaterIssue, El2WithHyp) {
     Features hyp = defaults();
     hyp.hyp = true;
-    EXPECT_EQ(decode(opcode_only(0x20), hyp).kind, CommandKind::later_issue);
+    EXPECT_EQ(decode(opcode_only(0x20), hyp).kind, CommandKind::tlbi_el2_all);
     const DecodedCommand asid = decode({0x21 | at(0x55, 48), 0}, hyp);
-    EXPECT_EQ(asid.kind, CommandKind::later_issue);
+    EXPECT_EQ(asid.kind, CommandKind::tlbi_el2_asid);
     EXPECT_EQ(asid.asid, 0x55);
     const DecodedCommand va = decode({0x22 | at(0x66, 48), 0x0000000040003001ull}, hyp);
-    EXPECT_EQ(va.kind, CommandKind::later_issue);
+    EXPECT_EQ(va.kind, CommandKind::tlbi_el2_va);
     EXPECT_EQ(va.asid, 0x66);
     EXPECT_EQ(va.address, 0x40003000ull);
     EXPECT_TRUE(va.leaf);

@@ -204,11 +204,21 @@ TEST_F(Smmuv3ControlTest, NoMasterGetsADirectPointerThroughTheSmmu) {
 
 TEST_F(Smmuv3ControlTest, FeaturesNotModelledYetAreRefusedAtConstruction) {
     Smmuv3Params p;
-    p.features.hyp = true;  // EL2 streams would need the EL2 TLBIs
-    EXPECT_THROW(Smmuv3("smmu_hyp", p), std::invalid_argument);
+    p.features.httu = 1;  // hardware access-flag update
+    EXPECT_THROW(Smmuv3("smmu_httu", p), std::invalid_argument);
     p = Smmuv3Params{};
+    p.features.stall_model = smmuv3::StallModel::stall_and_terminate;
+    EXPECT_THROW(Smmuv3("smmu_stall", p), std::invalid_argument);
+    // IDR0.Hyp is RES0 without both stages (SMMUv3 6.3.1): asking for it on a stage-1-only SMMU is a
+    // parameter error. With both stages, Hyp and RIL are modelled.
+    p = Smmuv3Params{};
+    p.features.hyp = true;
+    p.features.stage2 = false;
+    EXPECT_THROW(Smmuv3("smmu_hyp_s1_only", p), std::invalid_argument);
+    p = Smmuv3Params{};
+    p.features.hyp = true;
     p.features.range_invalidation = true;
-    EXPECT_THROW(Smmuv3("smmu_ril", p), std::invalid_argument);
+    EXPECT_NO_THROW(Smmuv3("smmu_hyp_ril", p));
 }
 
 }  // namespace
