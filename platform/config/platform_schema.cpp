@@ -248,6 +248,16 @@ SchemaNode smmuv3_schema() {
                                 "256 commands: Linux needs more than 64 for its batches"),
                     integer_key("evtq_log2_entries", 8, 0, 19, "log2 of the largest event queue (IDR1.EVENTQS)",
                                 "an assumption: 256 records absorb a burst of faults between interrupts"),
+                    boolean_key("hyp", false,
+                                "EL2 translation regimes (IDR0.HYP): CR2.E2H, STE.STRW and CMD_TLBI_EL2_*; needs stage1 "
+                                "and stage2",
+                                "off, as on an SMMUv3.0; a VHE Linux takes another path when it is advertised"),
+                    boolean_key("range_invalidation", false,
+                                "range TLB invalidation (IDR3.RIL): TLBI commands with TG/SCALE/NUM/TTL",
+                                "off, as on an SMMUv3.0, so Linux issues the per-page TLBIs the studies were "
+                                "calibrated on"),
+                    integer_key("arch_minor", 0, 0, 3, "architecture minor revision reported in AIDR (3.x)",
+                                "0: the default features are SMMUv3.0's; report 2 with hyp and range_invalidation"),
                     boolean_key("ats", false,
                                 "ATS (IDR0.ATS): translation requests, translated requests, CMD_ATC_INV",
                                 "off: most integrations have no ATS-capable root complex"),

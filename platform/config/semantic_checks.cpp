@@ -90,6 +90,9 @@ void check_smmuv3(LoadResult& result, std::vector<std::pair<std::uint64_t, std::
         result.errors.push_back({result.config.location_of(path + ".oas_bits"),
                                  "value " + std::to_string(oas) +
                                      " is not an SMMUv3 output size (allowed: 32, 36, 40, 42, 44, 48, 52)"});
+    if (smmu["hyp"].get<bool>() && !(smmu["stage1"].get<bool>() && smmu["stage2"].get<bool>()))
+        result.errors.push_back({result.config.location_of(path + ".hyp"),
+                                 "EL2 regimes need both stages (IDR0.HYP is RES0 otherwise): set stage1 and stage2"});
     if (smmu["pri"].get<bool>() && !smmu["ats"].get<bool>())
         result.errors.push_back({result.config.location_of(path + ".pri"), "PRI needs ATS: set ats too"});
     for (const auto& [stream, s] : smmu["tables"]["streams"].items())

@@ -62,6 +62,9 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     f.vmid16 = s["vmid16"];
     f.cmdq_log2_entries = s["cmdq_log2_entries"];
     f.evtq_log2_entries = s["evtq_log2_entries"];
+    f.hyp = s["hyp"];
+    f.range_invalidation = s["range_invalidation"];
+    smmu.params.identity.arch_minor = s["arch_minor"];
     f.ats = s["ats"];
     f.pri = s["pri"];
     f.priq_log2_entries = s["priq_log2_entries"];

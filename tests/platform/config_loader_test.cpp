@@ -153,6 +153,10 @@ TEST(ConfigLoader, AnAtsMasterNeedsAnIommuPortAndNoDmi) {
     const LoadResult no_ats = load_config_text(kWithSmmu, "s.yaml", {"masters.dma0.ats.enabled=true"});
     ASSERT_EQ(no_ats.errors.size(), 1u);
     EXPECT_THAT(no_ats.errors[0].message, HasSubstr("behind SMMUv3 'smmu0', which does not implement ATS (ats)"));
+    const LoadResult hyp_one_stage =
+        load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.hyp=true", "smmuv3.smmu0.stage2=false"});
+    ASSERT_EQ(hyp_one_stage.errors.size(), 1u);
+    EXPECT_THAT(hyp_one_stage.errors[0].message, HasSubstr("EL2 regimes need both stages"));
     const LoadResult pri_alone = load_config_text(kWithSmmu, "s.yaml", {"smmuv3.smmu0.pri=true"});
     ASSERT_EQ(pri_alone.errors.size(), 1u);
     EXPECT_THAT(pri_alone.errors[0].message, HasSubstr("PRI needs ATS"));

@@ -78,5 +78,18 @@ TEST(PlatformConfig, AnAtsMastersCacheAndKnobsComeFromItsAtsSection) {
     EXPECT_FALSE(config.masters.at(1).params.ats.has_value());
 }
 
+TEST(PlatformConfig, Smmuv3IdentityAndFeaturesOfALaterRevisionComeFromTheConfiguration) {
+    const platform::PlatformConfig config = load(
+        "smmuv3_traffic.yaml", {"smmuv3.smmu0.hyp=true", "smmuv3.smmu0.range_invalidation=true",
+                                "smmuv3.smmu0.arch_minor=2", "smmuv3.smmu0.pri=true", "smmuv3.smmu0.ats=true"});
+    const Smmuv3Params& params = config.smmus.at(0).params;
+    EXPECT_TRUE(params.features.hyp);
+    EXPECT_TRUE(params.features.range_invalidation);
+    EXPECT_TRUE(params.features.ats);
+    EXPECT_TRUE(params.features.pri);
+    EXPECT_EQ(params.identity.arch_minor, 2u);
+    EXPECT_EQ(params.atc_invalidation_timeout, sc_core::sc_time(100, sc_core::SC_US));
+}
+
 }  // namespace
 }  // namespace iommu_vp
