@@ -27,6 +27,22 @@ bool DownstreamAccess::access(bool is_read, std::uint64_t address, std::uint8_t*
     return p.is_response_ok();
 }
 
+bool DownstreamAccess::read64(std::uint64_t address, std::uint64_t& value) {
+    std::uint8_t bytes[8];
+    if (!read(address, bytes, sizeof bytes)) return false;
+    value = load_le(bytes, sizeof bytes);
+    return true;
+}
+
+bool DownstreamAccess::compare_exchange64(std::uint64_t address, std::uint64_t expected, std::uint64_t desired,
+                                          std::uint64_t& observed) {
+    if (!read64(address, observed)) return false;
+    if (observed != expected || is_debug()) return true;
+    std::uint8_t bytes[8];
+    store_le(bytes, sizeof bytes, desired);
+    return write(address, bytes, sizeof bytes);
+}
+
 bool send_msi(tlm::tlm_initiator_socket<>& socket, std::uint64_t address, std::uint32_t data) {
     std::uint8_t bytes[4];
     store_le(bytes, sizeof bytes, data);

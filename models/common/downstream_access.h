@@ -46,6 +46,20 @@ public:
     }
     bool is_debug() const { return delay_ == nullptr; }
 
+    // A 64-bit little-endian read (a paging entry or translation-table descriptor).
+    bool read64(std::uint64_t address, std::uint64_t& value);
+    // The atomic compare-and-exchange of a paging entry or descriptor that hardware accessed/dirty
+    // updates need (VT-d first-level and second-level A/D, SMMUv3 HTTU): reads the 64-bit
+    // little-endian value at `address` into `observed` and, only if it equals `expected`, writes
+    // `desired` there. The read and the conditional write are made in one call with no wait()
+    // between them: atomic as long as the memory system does not wait inside b_transport (the
+    // platform's memories never do), so a change made by software before the read is seen and
+    // never written over. Debug accesses never write: the exchange then reports what memory holds
+    // (success when it equals `expected`) without storing. False when either access is answered
+    // with an error.
+    bool compare_exchange64(std::uint64_t address, std::uint64_t expected, std::uint64_t desired,
+                            std::uint64_t& observed);
+
 private:
     bool access(bool is_read, std::uint64_t address, std::uint8_t* bytes, unsigned length);
 

@@ -168,9 +168,13 @@ vmsa::WalkConfig stage1_walk(unsigned granule_bits, unsigned txsz, std::uint64_t
     walk.start_level = *vmsa::start_level_stage1(granule_bits, walk.input_bits);
     walk.output_bits = c.output_bits;
     walk.upper_range = upper;
-    // With HA the SMMU sets the access flag itself, so no Access flag fault occurs (AFFD is
-    // IGNORED); the write-back of the flag is not modelled.
+    // HTTU (SMMUv3 5.4 HA, HD; 3.13): with HA the SMMU sets the Access flag in the descriptor and
+    // AFFD is IGNORED; HD counts only with HA ({HD, HA} == 0b10 is reserved and, where not ILLEGAL,
+    // behaves as both 0).
+    // access_flag_fault_disabled keeps saying that no Access flag fault occurs with HA.
     walk.access_flag_fault_disabled = c.affd || c.ha;
+    walk.hardware_access_flag = c.ha;
+    walk.hardware_dirty = c.ha && c.hd;
     walk.table_base = aligned_table_base(ttb, walk);
     return walk;
 }

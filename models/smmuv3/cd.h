@@ -7,7 +7,8 @@
 // leaves; SMMUv3 3.3.2, 5.2), the L1CD (5.3), the substream rules (C_BAD_SUBSTREAMID,
 // F_STREAM_DISABLED; 5.2 S1CDMax and S1DSS, 7.3.7, 7.3.9), the CD fields (5.4) and the ILLEGAL
 // checks of CdIllegal (5.4.2) for a Non-secure stream on an SMMU with the Features of features.h,
-// the EPDx and TBI rules for choosing a translation table (3.4.1, 5.4.1.1).
+// the EPDx and TBI rules for choosing a translation table (3.4.1, 5.4.1.1), HA and HD against
+// IDR0.HTTU and into the walk configuration ({HD, HA} == 0b10 behaves as both 0).
 // Does not model: VMSAv8-32 LPAE and VMSAv9-128 CDs (AA64 == 0 is ILLEGAL because IDR0.TTF
 // advertises AArch64 tables only), 52-bit VAs (IDR5.VAX == 0, DS), small translation tables
 // (IDR3.STT), HAD, E0PD, PAN/EPAN, WXN/UWXN and MAIR are decoded for the later stages but not

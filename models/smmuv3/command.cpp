@@ -230,12 +230,15 @@ DecodedCommand& decode_stall_command(DecodedCommand& out, const Words& w, const 
         return make_illegal(out, "CMD_RESUME/CMD_STALL_TERM without a stall model (IDR0.STALL_MODEL == 0b01)");
     if (ssec_illegal(out, w)) return out;
     decode_stream(out, w, features);
-    if (resume) {
-        out.resume_retry = f::RESUME_AC.is_set_in(w.dw0);
-        out.resume_abort = f::RESUME_AB.is_set_in(w.dw0);
-        out.stag = static_cast<std::uint16_t>(f::RESUME_STAG.extract(w.dw1));
+    if (!resume) {
+        out.kind = CommandKind::stall_term;
+        return out;
     }
-    out.kind = CommandKind::later_issue;
+    out.resume_retry = f::RESUME_AC.is_set_in(w.dw0);
+    // Ab is IGNORED for a retry, and with TERM_MODEL == 1 a termination always aborts (4.7.1).
+    out.resume_abort = !out.resume_retry && (f::RESUME_AB.is_set_in(w.dw0) || features.term_model_abort_only);
+    out.stag = static_cast<std::uint16_t>(f::RESUME_STAG.extract(w.dw1));
+    out.kind = CommandKind::resume;
     return out;
 }
 
@@ -475,6 +478,12 @@ void describe_fields(std::string& text, const DecodedCommand& c) {
         append_field(text, "prgi", c.prg_index);
         append_field(text, "resp", c.pri_response);
         break;
+    case CommandKind::resume:
+        append_field(text, "sid", c.stream_id);
+        append_field(text, "stag", c.stag);
+        text += c.resume_retry ? " retry" : (c.resume_abort ? " terminate(abort)" : " terminate(raz/wi)");
+        break;
+    case CommandKind::stall_term: append_field(text, "sid", c.stream_id); break;
     case CommandKind::sync: describe_sync(text, c); break;
     case CommandKind::later_issue: text += " (not modelled yet)"; break;
     case CommandKind::illegal: break;
@@ -521,6 +530,8 @@ const char* command_kind_name(CommandKind kind) {
     case CommandKind::tlbi_el2_vaa: return "tlbi_el2_vaa";
     case CommandKind::atc_inv: return "atc_inv";
     case CommandKind::pri_resp: return "pri_resp";
+    case CommandKind::resume: return "resume";
+    case CommandKind::stall_term: return "stall_term";
     case CommandKind::sync: return "sync";
     }
     return "?";

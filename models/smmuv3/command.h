@@ -12,8 +12,9 @@
 // address-based TLBIs are decoded into TlbiRange, and tlbi_address_range() gives the addresses and
 // the granule and level scope a command names. With RIL and TG == 0 they are RES0 and ignored;
 // without RIL they are RES0 and ignored, and `range_fields_ignored` says that software set them.
-// Recognised, checked for legality and decoded, but reported as `later_issue` so that the model logs
-// them once as unimplemented: CMD_RESUME and CMD_STALL_TERM (a stall model).
+// CMD_RESUME and CMD_STALL_TERM (4.7.1, 4.7.2; need IDR0.STALL_MODEL != 0b01): StreamID, STAG,
+// Action (Ac: 1 retry, 0 terminate) and Abort (Ab, IGNORED with Ac == 1, and with IDR0.TERM_MODEL == 1
+// where a termination always aborts: resume_abort is the effective value).
 // Always CERROR_ILL on this model: reserved and IMPLEMENTATION DEFINED opcodes (none is defined),
 // CMD_CFGI_VMS_PIDM (no MPAM), CMD_TLBI_EL3_* and the Secure-only commands (this is the Non-secure
 // Command queue; there is no Secure or Realm programming interface), CMD_DPTI_* (no DPT).
@@ -135,6 +136,8 @@ enum class CommandKind : std::uint8_t {
     tlbi_el2_vaa,
     atc_inv,
     pri_resp,
+    resume,        // CMD_RESUME (4.7.1)
+    stall_term,    // CMD_STALL_TERM (4.7.2)
     sync,
 };
 inline constexpr std::size_t kCommandKindCount = static_cast<std::size_t>(CommandKind::sync) + 1;
@@ -189,7 +192,8 @@ struct DecodedCommand {
     bool atc_global = false;
     std::uint16_t prg_index = 0;
     std::uint8_t pri_response = 0;           // Resp: 0b00 ResponseFailure, 0b01 InvalidRequest, 0b10 Success
-    // Later-issue commands
+    // CMD_RESUME: Ac == 1 (retry); for a termination, whether it aborts (Ab, or 1 with
+    // IDR0.TERM_MODEL == 1) or completes as RAZ/WI.
     bool resume_retry = false;
     bool resume_abort = false;
     std::uint16_t stag = 0;

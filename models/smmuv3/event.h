@@ -10,7 +10,7 @@
 // F_BAD_ATS_TREQ carries the common StreamID, SSV and SubstreamID of word 0 and the request's page
 // address in InputAddr (word 2, bits [11:0] zero); the record diagram was not available to confirm
 // where its R/W/X/Priv and Span fields sit, so they are written as zero (unconfirmed).
-// Stall and STAG are kept for the stall model (a later issue); the model sets Stall = 0 today.
+// Stall and STAG (F_TRANSLATION .. F_PERMISSION) carry the stall model's Stall = 1 and stall tag.
 // Does not model: E_PAGE_REQUEST, F_VMS_FETCH, IMPDEF events; the RME/GPC, MEC and
 // permission-indirection fields (GPCF, Overlay, AssuredOnly, DirtyBit: always 0); 128-bit
 // descriptors.
@@ -106,7 +106,7 @@ struct EventRecord {
     EventClass event_class = EventClass::IN;
     bool nsipa = false;                  // only on a Secure Event queue (always 0 here)
     bool ttrnw = false;                  // F_PERMISSION, CLASS == TT: 1 descriptor read, 0 write
-    bool stall = false;                  // stall model (a later issue)
+    bool stall = false;                  // the transaction is stalled (SMMUv3 3.12.2)
     std::uint16_t stag = 0;
     std::uint32_t reason = 0;            // IMPLEMENTATION DEFINED cause, where the layout has one
 

@@ -42,7 +42,19 @@ struct Features {
     bool ats = false;
     // PRI (page requests, the PRI queue, CMD_PRI_RESP; SMMUv3 3.9.1, chapter 8). Needs ATS.
     bool pri = false;
-    unsigned httu = 0;                  // HTTU: 0 none (a later issue adds access/dirty update)
+    // HTTU (6.3.1, 3.13): 0 no flag updates, 1 Access flag, 2 Access flag and dirty state (0b11,
+    // Access flag of table descriptors, HAFT, is not modelled and refused at construction). With it,
+    // CD.HA/HD and STE.S2HA/S2HD may enable hardware updates of the translation tables (ILLEGAL
+    // beyond what it advertises). Off by default: the studies were calibrated on an SMMU without
+    // HTTU (every descriptor is written with AF = 1 and final permissions by the software), and an
+    // SMMU that advertises it lets Linux enable HA/HD in its CDs (HD for dirty tracking, with DBM
+    // in the page tables), changing what the software stack does. Set it to model an MMU-600/700
+    // class part, whose HTTU is 2 when the interconnect supports the atomic updates.
+    unsigned httu = 0;
+    // STALL_MODEL (SMMUv3 3.12.2, 5.5; Smmuv3Params::max_stalled_transactions bounds the stalls).
+    // Terminate-only by default: a stalled transaction holds its master until software answers, and
+    // Linux enables stalls only for platform devices firmware marks as stall-capable, so an SMMU
+    // that can stall is chosen on purpose (Arm recommends 0b00 where usage cannot be anticipated).
     StallModel stall_model = StallModel::terminate_only;
     TableEndianness endianness = TableEndianness::little;
     bool term_model_abort_only = false; // TERM_MODEL = 1: CD.A = 0 (RAZ/WI) is not supported

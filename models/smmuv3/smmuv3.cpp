@@ -80,7 +80,23 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
                                                   "PRG responses the SMMU generated itself")),
       pri_responses_(stats_.counter("pri_responses", "CMD_PRI_RESP responses delivered to endpoints")),
       pri_responses_without_endpoint_(stats_.counter("pri_responses_without_endpoint",
-                                                     "CMD_PRI_RESPs for a StreamID no endpoint serves (dropped)")) {
+                                                     "CMD_PRI_RESPs for a StreamID no endpoint serves (dropped)")),
+      stalls_(stats_.counter("stalls", "stalls recorded with a STAG (Translation-related faults under CD.S, STE.S2S)")),
+      stalls_retried_(stats_.counter("stalls_retried", "stalled transactions retried by CMD_RESUME (Action retry)")),
+      stalls_terminated_by_resume_(stats_.counter("stalls_terminated_by_resume",
+                                                  "stalled transactions terminated by CMD_RESUME (Action terminate)")),
+      stalls_terminated_by_stall_term_(stats_.counter("stalls_terminated_by_stall_term",
+                                                      "stalled transactions terminated by CMD_STALL_TERM")),
+      stalls_terminated_by_disable_(stats_.counter("stalls_terminated_by_disable",
+                                                   "stalled transactions terminated by SMMUEN -> 0 or a reset")),
+      stall_resumes_unmatched_(stats_.counter("stall_resumes_unmatched",
+                                              "CMD_RESUMEs matching no stalled transaction (no effect)")),
+      stalls_waiting_for_event_queue_(stats_.counter("stalls_waiting_for_event_queue",
+                                                     "stalls whose record found the Event queue not writable "
+                                                     "(retried once it is)")),
+      stall_backpressure_waits_(stats_.counter("stall_backpressure_waits",
+                                               "transactions held because max_stalled_transactions were stalled")),
+      stall_time_(stats_.histogram("stall_time", "time from a stall to its resolution")) {
     StatsGroup& by_event = stats_.child("events_by_type");
     using smmuv3::EventType;
     for (EventType type : {EventType::C_BAD_STREAMID, EventType::F_STE_FETCH, EventType::C_BAD_STE,
@@ -96,12 +112,25 @@ Smmuv3::Smmuv3(sc_core::sc_module_name name, const Smmuv3Params& params)
         const char* kind = smmuv3::command_kind_name(static_cast<smmuv3::CommandKind>(k));
         commands_by_kind_[k] = &by_kind.counter(kind, std::string("commands of kind ") + kind);
     }
-    // Features whose behaviour is not modelled yet are refused rather than advertised: software
-    // would rely on them (HTTU, stalls).
     const smmuv3::Features& f = params_.features;
-    if (f.httu != 0 || f.stall_model != smmuv3::StallModel::terminate_only)
+    // HTTU 0b11 adds the Access flag of table descriptors (HAFT, SMMUv3 3.13.6), not modelled.
+    if (f.httu > 2)
         throw std::invalid_argument(std::string(sc_module::name()) +
-                                    ": HTTU and stalls are not modelled yet; leave them off");
+                                    ": httu must be 0 (none), 1 (Access flag) or 2 (Access flag and dirty state); "
+                                    "0b11 (HAFT) is not modelled");
+    hardware_updates_.access_flag =
+        &stats_.counter("httu_access_flag_updates", "descriptors whose Access flag the SMMU set (HTTU, CD.HA/STE.S2HA)");
+    hardware_updates_.dirty =
+        &stats_.counter("httu_dirty_updates", "writable-clean descriptors the SMMU marked dirty (HTTU, CD.HD/STE.S2HD)");
+    hardware_updates_.retries = &stats_.counter("httu_update_retries",
+                                                "HTTU compare-and-swaps that found the descriptor changed by software "
+                                                "and examined it again");
+    // Stalls: a STAG is 16 bits, and a stall model without room for one stall could never stall.
+    if (f.stall_model != smmuv3::StallModel::terminate_only &&
+        (params_.max_stalled_transactions == 0 || params_.max_stalled_transactions > 65536))
+        throw std::invalid_argument(std::string(sc_module::name()) + ": max_stalled_transactions must be 1 .. 65536");
+    if (static_cast<unsigned>(f.stall_model) > 2)
+        throw std::invalid_argument(std::string(sc_module::name()) + ": stall_model 0b11 is reserved (IDR0.STALL_MODEL)");
     // IDR0.Hyp is RES0 unless both stages are implemented (SMMUv3 6.3.1).
     if (f.hyp && !f.has_hyp())
         throw std::invalid_argument(std::string(sc_module::name()) +
@@ -167,6 +196,7 @@ void Smmuv3::reset() {
     atc_pending_.clear();
     atc_.reset();
     pending_page_requests_.clear();
+    terminate_all_stalled("reset");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,6 +210,8 @@ void Smmuv3::attach_register_hooks() {
     bank_.set_write_hook("CMDQ_PROD", [this](const RegisterWrite& w) { on_cmdq_prod_write(w); });
     bank_.set_write_hook("CMDQ_CONS", [this](const RegisterWrite& w) { on_cmdq_cons_write(w); });
     bank_.set_write_hook("GERRORN", [this](const RegisterWrite& w) { on_gerrorn_write(w); });
+    // A stall record waiting for the Event queue looks again when software consumes or acknowledges.
+    bank_.set_write_hook("EVTQ_CONS", [this](const RegisterWrite&) { event_queue_changed_.notify(access_offset_); });
     bank_.set_write_hook("CR2", [this](const RegisterWrite& w) { on_cr2_write(w); });
     for (const char* source : {"STRTAB_BASE", "STRTAB_BASE_CFG"})
         bank_.set_write_hook(source, [this](const RegisterWrite&) { environment_stale_ = true; });
@@ -215,7 +247,11 @@ void Smmuv3::on_cr0_write(const RegisterWrite&) { acknowledge_later(cr0_ack_even
 void Smmuv3::complete_cr0() {
     const std::uint64_t cr0 = bank_.get("CR0");
     bank_.set("CR0ACK", cr0);
+    const bool was_enabled = smmu_enabled_;
     smmu_enabled_ = smmuv3::cr0::SMMUEN.is_set_in(cr0);
+    // SMMUEN -> 0 terminates every stalled transaction (SMMUv3 3.12.2); EVTQEN may have changed.
+    if (was_enabled && !smmu_enabled_) terminate_all_stalled("SMMUEN cleared");
+    event_queue_changed_.notify();
     ats_check_ = smmuv3::cr0::ATSCHK.is_set_in(cr0);
     environment_stale_ = true;  // ATSCHK is part of it
     IVP_LOG(LogCategory::reg, name(), "CR0ACK <- " << bank_.describe("CR0ACK", cr0));

@@ -53,7 +53,29 @@
 // With features.range_invalidation (IDR3.RIL): the TG, SCALE, NUM and TTL fields of the
 // address-based TLBIs invalidate (NUM + 1) * 2^SCALE granules from the address, scoped to TG's
 // granule and TTL's leaf level, and without Leaf the walk-cache entries of the range (4.4.1.1).
-// Does not model: split-stage ATS (IDR0.NS1ATS = 1), the stall model, hardware access/dirty update,
+// With features.stall_model (IDR0.STALL_MODEL 0b00 or 0b10; SMMUv3 3.12.2, 5.5): an untranslated
+// transaction with a Translation-related fault at a stage configured to stall (CD.S, STE.S2S) is held
+// (its b_transport blocks) and its event recorded with Stall = 1 and a STAG, R ignored; CMD_RESUME
+// (StreamID + STAG) retries it as though it had just arrived or terminates it (abort, or RAZ/WI when
+// Ab == 0 and TERM_MODEL == 0), CMD_STALL_TERM terminates every stall of a StreamID with an abort,
+// SMMUEN -> 0 terminates them all; a CMD_RESUME matching no stall has no effect. While the Event queue
+// is not writable a stall record waits and the transaction is retried once it is (7.2.1: never
+// discarded, no overflow). At most max_stalled_transactions are stalled; then the ingress accepts
+// nothing more (3.12.2.3). Debug accesses and ATS translation requests never stall. No suppression
+// of duplicate stall records (3.12.2.1, permitted) and no early retry (3.12.2.2, permitted).
+// With features.httu (IDR0.HTTU 0b01 Access flag, 0b10 Access flag and dirty state; SMMUv3 3.13):
+// CD.HA/HD and STE.S2HA/S2HD (ILLEGAL beyond what HTTU advertises) make the walks update leaf
+// descriptors in memory instead of faulting: AF set instead of F_ACCESS, a write (or an ATS
+// translation request with NW == 0) through a writable-clean page (DBM == 1) marks it dirty (AP[2]
+// cleared, S2AP[1] set) instead of F_PERMISSION. Each update is one atomic compare-and-swap through
+// `downstream` (DownstreamAccess::compare_exchange64: a read and a conditional write with no wait()
+// between them); when software changed the descriptor after the walk read it, nothing is written
+// and the new value is examined again (after kMaxUpdateAttempts lost races, F_WALK_EABT). Nested
+// stage-1 updates are writes through stage 2 (F_PERMISSION with CLASS TT and TTRnW 0 when stage 2
+// forbids them). TLB entries of writable-clean pages serve reads; a write that hits one walks again.
+// Debug accesses never write a descriptor. Statistics: httu_access_flag_updates,
+// httu_dirty_updates, httu_update_retries.
+// Does not model: split-stage ATS (IDR0.NS1ATS = 1), HAFT (IDR0.HTTU 0b11: refused),
 // SMMU_CR2.REC_CFG_ATS, IDR3.PPS, IDR3.PASIDTT (translated transactions are Data, Unprivileged,
 // without a SubstreamID), the secure programming interface (Secure EL2, EL3 StreamWorlds), broadcast
 // TLB maintenance (BTM), VMSAv8-32 and big-endian tables, IDR5.DS (52-bit ranges: SCALE is 5 bits).
@@ -84,8 +106,10 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace iommu_vp {
@@ -135,6 +159,14 @@ struct Smmuv3Params {
     // PRI-queue write costs what `downstream` returns). An assumption of about ten SMMU cycles, as
     // command_latency and the VT-d model's page_request_latency.
     sc_core::sc_time page_request_latency = sc_core::sc_time(20, sc_core::SC_NS);
+    // Stall model (features.stall_model != terminate_only): how many transactions can be stalled at
+    // once (1 .. 65536, the STAG space). The number is IMPLEMENTATION SPECIFIC (SMMUv3 3.12.2.3);
+    // when it is reached the ingress accepts no further transaction, of any stream, until a stall is
+    // resolved (the backpressure 3.12.2.3 describes), and a transaction that faults to stall while
+    // it is reached waits for a free slot and is then retried as though it had just arrived. 16: an
+    // assumption, the order of the transaction slots of one TBU, and more than the
+    // outstanding-transaction limit of the DMA masters of the studies (a few each).
+    unsigned max_stalled_transactions = 16;
 };
 
 class Smmuv3 : public sc_core::sc_module, public StatsSource, private smmuv3::StreamStatsProvider {
@@ -229,7 +261,27 @@ private:
     // Counts and logs a translation's fault and records its event when it has one (out of line:
     // the hit path never calls it).
     void report_fault(const smmuv3::TranslationResult& fault, sc_core::sc_time& delay);
+    // Counts a translation's HTTU descriptor updates (a test and nothing more when there were none).
+    void account_hardware_updates(const vmsa::HardwareUpdates& updates) {
+        if (!updates.any()) return;
+        hardware_updates_.access_flag->add(updates.access_flag);
+        hardware_updates_.dirty->add(updates.dirty);
+        hardware_updates_.retries->add(updates.retries);
+    }
     void record_event(const smmuv3::EventRecord& event, sc_core::sc_time& delay);
+
+    // Stall model (smmuv3_stall.cpp; SMMUv3 3.12.2, 4.7.1, 4.7.2). stall_transaction holds a
+    // transaction whose translation returned `stall` until CMD_RESUME, CMD_STALL_TERM or SMMUEN -> 0
+    // decides its fate (the caller's thread waits: b_transport blocks); nullopt asks the caller to
+    // translate again, as though the transaction had just arrived.
+    std::optional<FaultResponse> stall_transaction(const smmuv3::TranslationResult& fault, sc_core::sc_time& delay);
+    bool stall_slots_full() const { return !stalled_.empty() && stalled_.size() >= params_.max_stalled_transactions; }
+    void wait_for_stall_slot(sc_core::sc_time& delay);  // ingress backpressure
+    bool event_queue_writable() const;                  // SMMUv3 7.2.1
+    std::uint16_t allocate_stag() const;
+    void resume_stalled(const smmuv3::DecodedCommand& command);        // CMD_RESUME
+    void terminate_stalled(std::uint32_t stream_id);                   // CMD_STALL_TERM
+    void terminate_all_stalled(const char* why);                       // SMMUEN -> 0, reset
 
     // ATS and PRI (smmuv3_ats.cpp).
     void serve_ats_transaction(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay, const MasterAttrs& attrs);
@@ -288,6 +340,20 @@ private:
     sc_core::sc_event page_request_work_;
     std::uint64_t generation_ = 0;        // changes on reset: work in flight is abandoned
     sc_core::sc_signal<bool> priq_irq_unbound_{"priq_irq_unbound"};
+    // Stalled transactions, in the order they stalled (stable addresses: each waiting thread holds
+    // its own entry).
+    struct StalledTransaction {
+        enum class Fate : std::uint8_t { stalled, retry, terminate };
+        std::uint32_t stream_id = 0;
+        std::uint16_t stag = 0;
+        bool recorded = false;                          // its record is in the Event queue: RESUME-able
+        Fate fate = Fate::stalled;
+        FaultResponse response = FaultResponse::abort;  // for Fate::terminate
+    };
+    std::list<StalledTransaction> stalled_;
+    sc_core::sc_event stall_resolved_;       // a stall's fate was decided, or a slot was freed
+    sc_core::sc_event event_queue_changed_;  // EVTQ_CONS, GERRORN or CR0 written: the queue may be writable
+    std::uint16_t next_stag_ = 0;
     smmuv3::ConfigCache config_cache_;
     smmuv3::Tlb tlb_;
     smmuv3::WalkCacheStore walk_cache_;
@@ -323,6 +389,20 @@ private:
     Counter& page_request_auto_responses_;
     Counter& pri_responses_;
     Counter& pri_responses_without_endpoint_;
+    Counter& stalls_;
+    Counter& stalls_retried_;
+    Counter& stalls_terminated_by_resume_;
+    Counter& stalls_terminated_by_stall_term_;
+    Counter& stalls_terminated_by_disable_;
+    Counter& stall_resumes_unmatched_;
+    Counter& stalls_waiting_for_event_queue_;
+    Counter& stall_backpressure_waits_;
+    LatencyHistogram& stall_time_;
+    struct HardwareUpdateCounters {  // HTTU (SMMUv3 3.13)
+        Counter* access_flag = nullptr;
+        Counter* dirty = nullptr;
+        Counter* retries = nullptr;
+    } hardware_updates_;
     std::map<std::uint32_t, smmuv3::StreamStats> stream_stats_;  // by StreamID; found on STE misses only
 };
 

@@ -111,6 +111,7 @@ void Smmuv3::serve_translation_request(tlm::tlm_generic_payload& p, sc_time& del
     account_translation_work(traffic_,
                              work, {params_.config_hit_latency, params_.tlb_lookup_latency, params_.walk_step_latency},
                              walkers_, walk_started, delay);
+    account_hardware_updates(result.hardware_updates);  // HTTU at the translation request (3.13.7.1)
 
     const AtsAnswer answer = ats_answer(result);
     const AtsGrant grant = answer == AtsAnswer::translation ? result.ats_grant : AtsGrant{};

@@ -35,8 +35,10 @@ void Smmuv3::on_cmdq_cons_write(const RegisterWrite& w) {
 }
 
 void Smmuv3::on_gerrorn_write(const RegisterWrite&) {
-    // Acknowledging CMDQ_ERR lets the command queue go on from CMDQ_CONS (SMMUv3 7.1).
+    // Acknowledging CMDQ_ERR lets the command queue go on from CMDQ_CONS (SMMUv3 7.1); acknowledging
+    // EVENTQ_ABT_ERR makes the Event queue writable again for a waiting stall record (7.2.1).
     cmdq_work_.notify(access_offset_);
+    event_queue_changed_.notify(access_offset_);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,6 +110,10 @@ void Smmuv3::command_processor() {
                 walk_cache_.invalidate(command, e2h);
                 if (command.kind == CommandKind::atc_inv) send_atc_invalidation(command);
                 if (command.kind == CommandKind::pri_resp) deliver_pri_response(command);
+                // CMD_RESUME and CMD_STALL_TERM take effect when consumed; a CMD_SYNC adds nothing
+                // for them (4.7.3).
+                if (command.kind == CommandKind::resume) resume_stalled(command);
+                if (command.kind == CommandKind::stall_term) terminate_stalled(command.stream_id);
             }
             if (command.kind == CommandKind::sync) {
                 // SMMUv3 3.9.1.4, 7.1: a CMD_SYNC that cannot complete a CMD_ATC_INV before it stops

@@ -50,6 +50,7 @@ const TranslationEnvironment& Smmuv3::rebuild_translation_environment() {
 void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
     const MasterAttrs* attrs = accept_device_transaction(p, name(), traffic_.missing_attributes);
     if (!attrs) return;
+    if (stall_slots_full()) wait_for_stall_slot(delay);  // stall model: ingress backpressure (3.12.2.3)
     if (attrs->ats != AtsState::untranslated) {  // ATS: out of line (smmuv3_ats.cpp)
         serve_ats_transaction(p, delay, *attrs);
         return;
@@ -62,23 +63,33 @@ void Smmuv3::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) 
     const TranslatedAccessOutcome outcome =
         perform_translated_access(p, delay, downstream, [&](std::uint64_t input) {
             const TranslationRequest request = translation_request(*attrs, p.is_write(), input);
-            const sc_time walk_started = delay;
-            DownstreamReader reader(downstream, &delay, walk_payloads_);
-            // The environment is looked at for every page: a downstream target that waits lets
-            // register writes in between.
-            const TranslationResult result = translate(request, translation_environment(), reader,
-                                                       TranslationCaches{&config_cache_, &tlb_, &walk_cache_, this});
-            const bool terminated = result.kind == TranslationResult::Kind::terminated;
-            const TranslationWork work = translation_work(result);
-            if (StreamStats* s = result.stream_stats) s->account(work, terminated);
-            account_translation_work(traffic_, work, costs, walkers_, walk_started, delay);
-            translation_time += delay - walk_started;
-            if (terminated) {
-                report_fault(result, delay);
-                fault_response = result.response;
-                return PieceTranslation{true, 0, 0};
+            for (;;) {  // once more after a stall ends in a retry (SMMUv3 4.7.1)
+                const sc_time walk_started = delay;
+                DownstreamReader reader(downstream, &delay, walk_payloads_);
+                // The environment is looked at for every page: a downstream target that waits lets
+                // register writes in between.
+                const TranslationResult result =
+                    translate(request, translation_environment(), reader,
+                              TranslationCaches{&config_cache_, &tlb_, &walk_cache_, this});
+                const bool terminated = result.kind == TranslationResult::Kind::terminated;
+                const TranslationWork work = translation_work(result);
+                if (StreamStats* s = result.stream_stats) s->account(work, terminated);
+                account_translation_work(traffic_, work, costs, walkers_, walk_started, delay);
+                account_hardware_updates(result.hardware_updates);
+                translation_time += delay - walk_started;
+                if (terminated && result.stall) {  // stall model (smmuv3_stall.cpp)
+                    const std::optional<FaultResponse> ended = stall_transaction(result, delay);
+                    if (!ended) continue;
+                    fault_response = *ended;
+                    return PieceTranslation{true, 0, 0};
+                }
+                if (terminated) {
+                    report_fault(result, delay);
+                    fault_response = result.response;
+                    return PieceTranslation{true, 0, 0};
+                }
+                return PieceTranslation{false, result.output_address, result.size_bits};
             }
-            return PieceTranslation{false, result.output_address, result.size_bits};
         });
     if (outcome == TranslatedAccessOutcome::faulted) {
         terminate_transaction(p, fault_response);

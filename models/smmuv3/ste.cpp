@@ -214,9 +214,13 @@ vmsa::WalkConfig stage2_walk(const StreamConfig& c) {
     walk.input_bits = 64 - c.s2_t0sz;
     walk.start_level = *vmsa::start_level_stage2(walk.granule_bits, c.s2_sl0, walk.input_bits);
     walk.output_bits = c.s2_output_bits;
-    // With S2HA the SMMU sets the access flag itself, so no Access flag fault occurs (S2AFFD is
-    // IGNORED); the write-back of the flag is not modelled.
+    // HTTU (SMMUv3 5.2 S2HA, S2HD; 3.13): with S2HA the SMMU sets the Access flag in the descriptor
+    // and S2AFFD is IGNORED; S2HD counts only with S2HA ({S2HA, S2HD} == 0b01 is reserved and, where
+    // not ILLEGAL, behaves as both 0).
+    // access_flag_fault_disabled keeps saying that no Access flag fault occurs with S2HA.
     walk.access_flag_fault_disabled = c.s2_affd || c.s2_ha;
+    walk.hardware_access_flag = c.s2_ha;
+    walk.hardware_dirty = c.s2_ha && c.s2_hd;
     walk.table_base = aligned_table_base(c.s2_ttb, walk);
     return walk;
 }

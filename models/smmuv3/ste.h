@@ -5,8 +5,9 @@
 // later stages use, and the ILLEGAL checks of SMMUv3 5.2.2 (SteIllegal) for a Non-secure STE on an
 // SMMU with the Features of features.h: absent stages, STRW, S1STALLD and S2S against the stall
 // model, S1CDMax against SSIDSIZE, S1Fmt against CD2L, S1ContextPtr range, S2AA64, S2HA/S2HD
-// against HTTU, S2TG, S2TTB range, S2T0SZ range and consistency with S2SL0, S2ENDI against
-// TTENDIAN, S2VMID against VMID16, EATS against S2S and Config (when ATS is implemented), PPAR.
+// against HTTU (and into the stage-2 walk configuration: {S2HA, S2HD} == 0b01 behaves as both 0),
+// S2TG, S2TTB range, S2T0SZ range and consistency with S2SL0, S2ENDI against TTENDIAN, S2VMID
+// against VMID16, EATS against S2S and Config (when ATS is implemented), PPAR.
 // Does not model: Secure and Realm STEs, VMSAv8-32 LPAE and VMSAv9-128 stage 2 (S2AA64 == 0 is
 // ILLEGAL because IDR0.TTF advertises AArch64 tables only), small translation tables (IDR3.STT),
 // 52-bit IPAs (IDR5.DS, and a 52-bit IPA with the 64 KiB granule: the walker resolves at most 48

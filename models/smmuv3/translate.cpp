@@ -80,6 +80,14 @@ private:
             descriptor = load_le64(bytes);
             return vmsa::FetchStatus::ok;
         }
+        vmsa::FetchStatus compare_and_swap_descriptor(std::uint64_t address, std::uint64_t expected,
+                                                      std::uint64_t desired, std::uint64_t& observed) override {
+            ++t_.result_.descriptor_fetches;
+            t_.last_read_pa_ = address;
+            return t_.reader_.compare_exchange64(address, expected, desired, observed)
+                       ? vmsa::FetchStatus::ok
+                       : vmsa::FetchStatus::external_abort;
+        }
 
     private:
         Translator& t_;
@@ -92,6 +100,13 @@ private:
             const std::optional<std::uint64_t> pa = t_.stage2(ipa, EventClass::TT, vmsa::Access{false, true, false});
             if (!pa) return vmsa::FetchStatus::stage2_fault;
             return PhysicalReader(t_).read_descriptor(*pa, descriptor);
+        }
+        // A stage-1 descriptor update writes its IPA: stage 2 translates it as a write (SMMUv3 3.13.5).
+        vmsa::FetchStatus compare_and_swap_descriptor(std::uint64_t ipa, std::uint64_t expected, std::uint64_t desired,
+                                                      std::uint64_t& observed) override {
+            const std::optional<std::uint64_t> pa = t_.stage2(ipa, EventClass::TT, vmsa::Access{true, true, false});
+            if (!pa) return vmsa::FetchStatus::stage2_fault;
+            return PhysicalReader(t_).compare_and_swap_descriptor(*pa, expected, desired, observed);
         }
 
     private:
@@ -113,6 +128,9 @@ private:
     std::optional<std::uint64_t> stage2(std::uint64_t ipa, EventClass event_class, const vmsa::Access& access);
 
     void terminate(EventType type, bool record, const char* reason = "");
+    // After terminate() for a Translation-related fault: with `stall_flag` (CD.S or STE.S2S) set and an
+    // untranslated transaction, the transaction stalls and its event is recorded (SMMUv3 5.5).
+    void stall_if(bool stall_flag);
     // ATS requests: whether the STE lets them in (F_BAD_ATS_TREQ / F_TRANSL_FORBIDDEN when not).
     bool ats_allowed();
     // What a translation request's completion grants with these stages' permissions (13.7.1).
@@ -185,6 +203,12 @@ void Translator::terminate(EventType type, bool record, const char* reason) {
     result_.record_event = record;
     result_.event = base_event(type);
     result_.reason = reason;
+}
+
+void Translator::stall_if(bool stall_flag) {
+    if (!stall_flag || request_.kind != RequestKind::untranslated) return;
+    result_.stall = true;
+    result_.record_event = true;
 }
 
 void Translator::configuration_error(ConfigOutcome outcome, const char* reason) {
@@ -329,7 +353,9 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
     if (caches_.walk)
         walk_cache.emplace(*caches_.walk, std::uint8_t{2}, vmid(), 0, ste_->stage2.table_base,
                            ste_->stage2.granule_bits);
-    const vmsa::WalkResult walk = vmsa::walk(ste_->stage2, ipa, physical, walk_cache ? &*walk_cache : nullptr);
+    const vmsa::WalkResult walk =
+        vmsa::walk(ste_->stage2, ipa, physical, walk_cache ? &*walk_cache : nullptr, &access);
+    result_.hardware_updates += walk.updates;
     if (walk_cache) {
         result_.walk_cache_hits += walk_cache->hits();
         result_.walk_cache_misses += walk_cache->missed() ? 1u : 0u;
@@ -352,10 +378,12 @@ std::optional<std::uint64_t> Translator::stage2(std::uint64_t ipa, EventClass ev
     if (faulted) {
         const bool record = fault == EventType::F_WALK_EABT || !is_translation_related(fault) || ste_->s2_r;
         terminate(fault, record);
+        if (is_translation_related(fault)) stall_if(ste_->s2_s);
         result_.event.s2 = true;
         result_.event.ipa = ipa;
         result_.event.event_class = event_class;
-        result_.event.ttrnw = event_class == EventClass::TT;  // table walks read
+        // TTRnW: a stage-1 table read, or the write of a stage-1 descriptor's HTTU update (7.3.16).
+        result_.event.ttrnw = event_class == EventClass::TT && !access.write;
         if (fault == EventType::F_WALK_EABT) result_.event.fetch_addr = walk.fault.descriptor_address;
         return std::nullopt;
     }
@@ -371,6 +399,7 @@ std::optional<std::uint64_t> Translator::stage1(const Decoded<TableSelection>& t
     if (!table.ok()) {
         terminate(EventType::F_TRANSLATION, cd_->r, table.reason);
         if (!cd_->a) result_.response = FaultResponse::raz_wi;
+        stall_if(cd_->s);
         return std::nullopt;
     }
     PhysicalReader physical(*this);
@@ -380,8 +409,13 @@ std::optional<std::uint64_t> Translator::stage1(const Decoded<TableSelection>& t
     if (caches_.walk)
         walk_cache.emplace(*caches_.walk, std::uint8_t{1}, vmid(), stage1_asid(), table.value.walk.table_base,
                            table.value.walk.granule_bits, world_);
-    const vmsa::WalkResult walk =
-        vmsa::walk(table.value.walk, table.value.walk_address, reader, walk_cache ? &*walk_cache : nullptr);
+    // NS-EL2 has one privilege level: the HTTU dirty decision treats the access as privileged, as
+    // single_privilege_level() does the permissions (for a write, only AP[2] and APTable[1] count).
+    vmsa::Access walk_access = access_;
+    if (world_ == StreamWorld::ns_el2) walk_access.privileged = true;
+    const vmsa::WalkResult walk = vmsa::walk(table.value.walk, table.value.walk_address, reader,
+                                             walk_cache ? &*walk_cache : nullptr, &walk_access);
+    result_.hardware_updates += walk.updates;
     if (walk_cache) {
         result_.walk_cache_hits += walk_cache->hits();
         result_.walk_cache_misses += walk_cache->missed() ? 1u : 0u;
@@ -402,6 +436,7 @@ std::optional<std::uint64_t> Translator::stage1(const Decoded<TableSelection>& t
         const bool translation_related = is_translation_related(fault);
         terminate(fault, !translation_related || cd_->r);
         if (translation_related && !cd_->a) result_.response = FaultResponse::raz_wi;
+        if (translation_related) stall_if(cd_->s);
         if (fault == EventType::F_WALK_EABT) {
             // SMMUv3 7.3.12: a stage-1 table walk abort is S2 = 0, CLASS = TT, FetchAddr the PA.
             result_.event.event_class = EventClass::TT;
@@ -437,17 +472,30 @@ bool Translator::translate_from_tlb(TlbStages stages, std::uint16_t vmid, std::u
     result_.tlb_hit = true;
     const std::uint64_t offset = address & low_mask(size_bits);
     const vmsa::Access& access = access_;
+    // HTTU: an entry of a writable-clean page cannot serve a write (or a translation request for
+    // write): the write walks again and marks the descriptor in memory dirty first. Looked at only
+    // where the entry refuses the write (or for translation requests), never on a permitted hit.
+    const auto walk_to_mark_dirty = [&](const vmsa::Permissions& p) {
+        if (!request_.write || !p.writable_clean) return false;
+        result_.tlb_hit = false;
+        return true;
+    };
     if (!check_access_) {
+        if (walk_to_mark_dirty(hit->stage1) || walk_to_mark_dirty(hit->stage2)) return false;
         result_.ats_grant = ats_grant(stages != TlbStages::stage2 ? &hit->stage1 : nullptr,
                                       stages != TlbStages::stage1 ? &hit->stage2 : nullptr);
     } else if (stages != TlbStages::stage2 &&
         vmsa::check_access(vmsa::Stage::one, hit->stage1, access) != vmsa::FaultType::none) {
+        if (walk_to_mark_dirty(hit->stage1)) return false;
         terminate(EventType::F_PERMISSION, cd_->r);
         if (!cd_->a) result_.response = FaultResponse::raz_wi;
+        stall_if(cd_->s);
         return true;
     } else if (stages != TlbStages::stage1 &&
                vmsa::check_access(vmsa::Stage::two, hit->stage2, access) != vmsa::FaultType::none) {
+        if (walk_to_mark_dirty(hit->stage2)) return false;
         terminate(EventType::F_PERMISSION, ste_->s2_r);
+        stall_if(ste_->s2_s);
         result_.event.s2 = true;
         // Stage-2-only streams take the input address as the IPA.
         result_.event.ipa = stages == TlbStages::nested ? hit->ipa_base + offset : request_.address;
@@ -602,8 +650,12 @@ TranslationResult Translator::run() {
     }
     ipa_ = address;
     if (ste_->has_stage2()) {
-        const std::optional<std::uint64_t> pa =
-            stage2(address, EventClass::IN, access_);
+        // A nested translation request asks stage 2 for write only if stage 1 grants it: a stage 1
+        // that does not leaves the stage-2 descriptor clean too (SMMUv3 3.13.7.1).
+        vmsa::Access stage2_access = access_;
+        if (!check_access_ && stage1_active && !ats_grant(&stage1_permissions_, nullptr).write)
+            stage2_access.write = false;
+        const std::optional<std::uint64_t> pa = stage2(address, EventClass::IN, stage2_access);
         if (!pa) {
             result_.event.input_addr = request_.address;
             return result_;

@@ -21,8 +21,26 @@
 // a terminated one is answered (3.9.1.2). A nested request whose stage 1 grants nothing stops
 // there. A translated transaction (RequestKind::translated; the model asks only with CR0.ATSCHK ==
 // 1) is checked against the STE alone: F_TRANSL_FORBIDDEN for bypass and EATS == 0b00 (3.9.1.3).
-// Does not model: the stall model, hardware access/dirty update, STE/CD attribute overrides other
-// than PRIVCFG and INSTCFG (stored only), split-stage ATS (EATS == 0b10 is ILLEGAL: NS1ATS).
+// Stalls (3.12.2, 5.5): a Translation-related fault (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS,
+// F_PERMISSION) of an untranslated transaction at a stage whose S flag is set (CD.S, STE.S2S;
+// stage-2 faults of CD fetches and stage-1 walks included) is marked `stall`; the model holds the
+// transaction. Never for translation requests (R == W == 0 instead, 5.5) nor for the F_ADDR_SIZE of
+// a bypassed stage 1 (always an abort, 3.12).
+// HTTU (SMMUv3 3.13; CD.HA/HD, STE.S2HA/S2HD): the walks set AF and mark writable-clean leaves dirty
+// in memory by compare-and-swap through the reader (vmsa_walk.h). Stage 2 sets AF for CD and L1CD
+// fetches and stage-1 table reads too but never marks them dirty (3.13.2, 3.13.3.1); a nested
+// stage-1 descriptor update is a write to its IPA, translated by stage 2 as a write (stage-2 AF and
+// dirty updates included; a stage 2 that forbids it is a stage-2 F_PERMISSION with CLASS = TT and
+// TTRnW = 0: 3.13.5, 7.3.16). AF is set whether or not the access then faults on permission (3.13.2
+// leaves it UNKNOWN); nothing is marked dirty for an access that would fault. A TLB entry of a
+// writable-clean page serves reads; a write (or an ATS translation request with NW == 0) that hits
+// it walks again, so the descriptor in memory is marked dirty before the write proceeds. ATS
+// translation requests update as transactions do (3.13.7.1): AF, and with HD and NW == 0 the dirty
+// state of a writable-clean page, then W is granted; a nested request whose stage 1 does not grant
+// write leaves both stages clean. Debug translations (a reader that never writes) update nothing.
+// Does not model: STE/CD attribute overrides other than PRIVCFG and INSTCFG (stored only),
+// split-stage ATS (EATS == 0b10 is ILLEGAL: NS1ATS), HAFT, the speculative stage-2 dirty update that
+// 3.13.4 permits.
 #pragma once
 
 #include "models/common/fault_response.h"
@@ -44,6 +62,14 @@ public:
     virtual ~TableReader() = default;
     // Reads `length` bytes (8 or 64) at physical address `address`; false on an external abort.
     virtual bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) = 0;
+    // HTTU's atomic compare-and-swap of the 64-bit little-endian descriptor at physical address
+    // `address`: `observed` gets what it held, `desired` is stored only if that equals `expected`
+    // (DownstreamAccess::compare_exchange64). False on an external abort. Readers that cannot write
+    // (the default) answer false: a translation without HA or HD never asks.
+    virtual bool compare_exchange64(std::uint64_t /*address*/, std::uint64_t /*expected*/,
+                                    std::uint64_t /*desired*/, std::uint64_t& /*observed*/) {
+        return false;
+    }
 };
 
 // What kind of transaction is translated (MasterAttrs::ats).
@@ -85,9 +111,14 @@ struct TranslationResult {
     unsigned size_bits = 12;                 // the page or block the translation covers
     FaultResponse response = FaultResponse::abort;  // for terminated transactions
     bool record_event = false;               // whether `event` goes to the event queue
+    // A Translation-related fault of an untranslated transaction at a stage configured to stall
+    // (CD.S at stage 1, STE.S2S at stage 2; SMMUv3 3.12.2, 5.5): the model stalls the transaction
+    // instead of terminating it, and the event is always recorded (R is ignored), with Stall = 1.
+    bool stall = false;
     EventRecord event;
     const char* reason = "";                 // for the log: why a configuration was refused
-    unsigned descriptor_fetches = 0;         // every table and structure read, both stages
+    unsigned descriptor_fetches = 0;         // every table and structure read (and HTTU swap), both stages
+    vmsa::HardwareUpdates hardware_updates;  // HTTU: AF and dirty updates made, swaps that lost a race
     // What the caches did: configuration hits and the TLB probes and hit.
     bool ste_cache_hit = false;
     bool cd_cache_hit = false;

@@ -12,13 +12,17 @@
 namespace iommu_vp::smmuv3 {
 
 // Table and configuration-structure reads through the downstream socket (timed, or debug when
-// there is no delay).
+// there is no delay), and HTTU's descriptor compare-and-swap (never a write when debug).
 class DownstreamReader : public TableReader {
 public:
     DownstreamReader(DownstreamAccess::Socket& socket, sc_core::sc_time* delay, PayloadPool& pool)
         : access_(socket, delay, pool) {}
     bool read(std::uint64_t address, std::uint8_t* bytes, unsigned length) override {
         return access_.read(address, bytes, length);
+    }
+    bool compare_exchange64(std::uint64_t address, std::uint64_t expected, std::uint64_t desired,
+                            std::uint64_t& observed) override {
+        return access_.compare_exchange64(address, expected, desired, observed);
     }
 
 private:

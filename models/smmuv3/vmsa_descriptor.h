@@ -23,6 +23,7 @@ inline constexpr unsigned kApTableReadOnly = 0b10;        // APTable[1]: no writ
 // Block and page descriptors, both stages.
 inline constexpr BitField kAccessFlag = bit(10);
 inline constexpr BitField kShareability = bits(9, 8);
+inline constexpr BitField kDirtyBitModifier = bit(51);  // DBM: writable-clean when not writable (SMMUv3 3.13.3.1)
 inline constexpr BitField kContiguous = bit(52);
 
 // Stage-1 leaf attributes.
@@ -30,6 +31,7 @@ inline constexpr BitField kAttrIndx = bits(4, 2);
 inline constexpr BitField kAp = bits(7, 6);          // AP[2:1]
 inline constexpr unsigned kApUnprivileged = 0b01;    // AP[1]: EL0 has access
 inline constexpr unsigned kApReadOnly = 0b10;        // AP[2]: no write
+inline constexpr BitField kAp2 = bit(7);             // AP[2] alone: HTTU clears it to mark a page dirty
 inline constexpr BitField kNotGlobal = bit(11);
 inline constexpr BitField kPxn = bit(53);
 inline constexpr BitField kUxn = bit(54);            // XN when the regime has one privilege level
@@ -39,6 +41,7 @@ inline constexpr BitField kMemAttr = bits(5, 2);
 inline constexpr BitField kS2Ap = bits(7, 6);
 inline constexpr unsigned kS2ApRead = 0b01;
 inline constexpr unsigned kS2ApWrite = 0b10;
+inline constexpr BitField kS2Ap1 = bit(7);           // S2AP[1] (write) alone: HTTU sets it to mark a page dirty
 inline constexpr BitField kS2Xn = bit(54);           // XN[1]; XN[0] (bit 53) needs IDR3.XNX
 
 // Output address bits [47:granule]; with the 64 KiB granule and a 52-bit output size, bits

@@ -77,6 +77,171 @@ WalkResult fault_at(FaultType type, unsigned level, unsigned fetches, std::uint6
     return result;
 }
 
+// The fault a descriptor at `level` causes by its type and output address, or none; `is_table`:
+// it points to a next-level table (levels 0-2, type 0b11).
+FaultType check_descriptor(const WalkConfig& config, unsigned level, std::uint64_t descriptor, bool& is_table) {
+    is_table = false;
+    if (!kValid.is_set_in(descriptor)) return FaultType::translation;
+    const bool table_or_page = kTableOrPage.is_set_in(descriptor);
+    const bool exceeds = exceeds_output_size(config, descriptor_address(config, descriptor));
+    if (level < 3 && table_or_page) {
+        is_table = true;
+        return exceeds ? FaultType::address_size : FaultType::none;
+    }
+    // A leaf: a page at level 3 (type 0b11), a block above it (type 0b01) where the granule allows.
+    if (level == 3 ? !table_or_page : !block_allowed(config, level)) return FaultType::translation;
+    return exceeds ? FaultType::address_size : FaultType::none;
+}
+
+// Writable-clean (SMMUv3 3.13.3.1): DBM == 1 and not writable by the leaf's own permission, AP[2] ==
+// 1 at stage 1, S2AP[1] == 0 at stage 2.
+bool is_writable_clean(Stage stage, std::uint64_t leaf) {
+    if (!kDirtyBitModifier.is_set_in(leaf)) return false;
+    return stage == Stage::one ? kAp2.is_set_in(leaf) : !kS2Ap1.is_set_in(leaf);
+}
+
+// Writable-dirty: AP[2] cleared (stage 1), S2AP[1] set (stage 2). DBM is left as it is.
+std::uint64_t marked_dirty(Stage stage, std::uint64_t leaf) {
+    return stage == Stage::one ? kAp2.insert(leaf, 0) : kS2Ap1.insert(leaf, 1);
+}
+
+// The leaf as the hardware updates for `access` leave it (SMMUv3 3.13.2, 3.13.3.1): AF set with HA;
+// with HD, a write through a writable-clean leaf that the dirty leaf permits marks it dirty. A leaf
+// kept read-only by APTable, or refusing the access for another reason, stays clean and the write
+// faults on permission. Equal to `leaf` when there is nothing to write.
+std::uint64_t updated_leaf(const WalkConfig& config, std::uint64_t leaf, const TableAttributes& tables,
+                           const Access* access) {
+    if (!config.hardware_access_flag) return leaf;
+    std::uint64_t updated = leaf | kAccessFlag.mask();
+    if (config.hardware_dirty && access && access->write && is_writable_clean(config.stage, leaf)) {
+        const std::uint64_t dirty = marked_dirty(config.stage, updated);
+        if (check_access(config.stage, leaf_permissions(config.stage, dirty, tables), *access) == FaultType::none)
+            updated = dirty;
+    }
+    return updated;
+}
+
+Translation leaf_translation(const WalkConfig& config, unsigned level, std::uint64_t input_address,
+                             std::uint64_t leaf, const TableAttributes& tables) {
+    const unsigned shift = level_shift(config.granule_bits, level);
+    Translation t;
+    t.level = level;
+    t.size_bits = shift;
+    t.leaf = leaf;
+    t.output_address = align_down(descriptor_address(config, leaf), std::uint64_t{1} << shift) |
+                       (input_address & low_mask(shift));
+    t.permissions = leaf_permissions(config.stage, leaf, tables);
+    // A write could still make it dirty: only if APTable leaves write permission (3.13.3.1).
+    t.permissions.writable_clean = config.hardware_dirty && is_writable_clean(config.stage, leaf) &&
+                                   !(config.stage == Stage::one && tables.read_only);
+    t.not_global = config.stage == Stage::one && kNotGlobal.is_set_in(leaf);
+    t.memory_attributes = static_cast<unsigned>((config.stage == Stage::one ? kAttrIndx : kMemAttr).extract(leaf));
+    return t;
+}
+
+// One walk: the levels from the start (or the deepest cached one) down to a leaf, and the leaf's
+// hardware updates.
+class Walker {
+public:
+    Walker(const WalkConfig& config, std::uint64_t input, DescriptorReader& reader, WalkCache* cache,
+           const Access* access)
+        : config_(config), input_(input), reader_(reader), cache_(cache), access_(access) {}
+
+    WalkResult run(unsigned level, std::uint64_t table, unsigned start_bits);
+
+private:
+    // Examines the descriptor at `level` (and what a lost update race leaves there): true with
+    // `table_` and `restrictions_` advanced for a table descriptor, false with `result_` final.
+    bool settle(unsigned level, std::uint64_t entry_address, std::uint64_t descriptor);
+    WalkResult& fail(FaultType type, unsigned level, std::uint64_t descriptor_address = 0) {
+        result_.fault = Fault{type, level, descriptor_address};
+        return result_;
+    }
+    bool stop(FaultType type, unsigned level, std::uint64_t descriptor_address = 0) {
+        fail(type, level, descriptor_address);
+        return false;
+    }
+
+    const WalkConfig& config_;
+    std::uint64_t input_;
+    DescriptorReader& reader_;
+    WalkCache* cache_;
+    const Access* access_;
+    std::uint64_t table_ = 0;
+    TableAttributes restrictions_;
+    WalkResult result_;
+};
+
+WalkResult Walker::run(unsigned level, std::uint64_t table, unsigned start_bits) {
+    table_ = table;
+    const unsigned start_level = config_.start_level;
+    if (cache_) {
+        // Start from the deepest level whose table is cached for this input.
+        for (unsigned l = 3; l > start_level; --l) {
+            std::uint64_t cached_table = 0;
+            TableAttributes cached_attributes;
+            const std::uint64_t prefix = input_ >> level_shift(config_.granule_bits, l - 1);
+            if (cache_->lookup(l, prefix, cached_table, cached_attributes)) {
+                level = l;
+                table_ = cached_table;
+                restrictions_ = cached_attributes;
+                break;
+            }
+        }
+    }
+    for (;; ++level) {
+        const unsigned shift = level_shift(config_.granule_bits, level);
+        const unsigned index_bits = level == start_level ? start_bits : bits_per_level(config_.granule_bits);
+        const std::uint64_t entry_address = table_ + ((input_ >> shift) & low_mask(index_bits)) * 8;
+        std::uint64_t descriptor = 0;
+        ++result_.descriptor_fetches;
+        switch (reader_.read_descriptor(entry_address, descriptor)) {
+        case FetchStatus::ok: break;
+        case FetchStatus::external_abort: return fail(FaultType::external_abort, level, entry_address);
+        case FetchStatus::stage2_fault: return fail(FaultType::stage2_fault, level, entry_address);
+        }
+        if (!settle(level, entry_address, descriptor)) return result_;
+        if (cache_) cache_->fill(level + 1, input_ >> shift, table_, restrictions_);
+    }
+}
+
+bool Walker::settle(unsigned level, std::uint64_t entry_address, std::uint64_t descriptor) {
+    for (unsigned attempt = 1;; ++attempt) {
+        bool is_table = false;
+        const FaultType fault = check_descriptor(config_, level, descriptor, is_table);
+        if (fault != FaultType::none) return stop(fault, level);
+        if (is_table) {
+            if (config_.stage == Stage::one) add_table_attributes(restrictions_, descriptor);
+            table_ = descriptor_address(config_, descriptor);
+            return true;
+        }
+        const bool access_flag_clear = !kAccessFlag.is_set_in(descriptor);
+        if (access_flag_clear && !config_.hardware_access_flag && !config_.access_flag_fault_disabled)
+            return stop(FaultType::access_flag, level);
+        const std::uint64_t updated = updated_leaf(config_, descriptor, restrictions_, access_);
+        std::uint64_t observed = descriptor;
+        if (updated != descriptor) {
+            switch (reader_.compare_and_swap_descriptor(entry_address, descriptor, updated, observed)) {
+            case FetchStatus::ok: break;
+            case FetchStatus::external_abort: return stop(FaultType::external_abort, level, entry_address);
+            case FetchStatus::stage2_fault: return stop(FaultType::stage2_fault, level, entry_address);
+            }
+        }
+        if (observed == descriptor) {
+            if (access_flag_clear && kAccessFlag.is_set_in(updated)) ++result_.updates.access_flag;
+            if (is_writable_clean(config_.stage, descriptor) && !is_writable_clean(config_.stage, updated))
+                ++result_.updates.dirty;
+            result_.translation = leaf_translation(config_, level, input_, updated, restrictions_);
+            return false;
+        }
+        // Another agent changed the descriptor after the walk read it: nothing was written; what
+        // memory holds now is examined as if the walk had read it.
+        ++result_.updates.retries;
+        if (attempt == kMaxUpdateAttempts) return stop(FaultType::external_abort, level, entry_address);
+        descriptor = observed;
+    }
+}
+
 }  // namespace
 
 const char* to_string(FaultType type) {
@@ -112,8 +277,9 @@ std::optional<unsigned> start_level_stage2(unsigned granule_bits, unsigned sl0, 
     return level;
 }
 
-WalkResult walk(const WalkConfig& config, std::uint64_t input_address, DescriptorReader& reader, WalkCache* cache) {
-    unsigned level = config.start_level;
+WalkResult walk(const WalkConfig& config, std::uint64_t input_address, DescriptorReader& reader, WalkCache* cache,
+                const Access* access) {
+    const unsigned level = config.start_level;
     // A configuration that the start_level_* functions would have refused walks nothing.
     const unsigned start_shift = level > 3 ? 64 : level_shift(config.granule_bits, level);
     if (!is_supported_granule(config.granule_bits) || config.input_bits > 48 || config.input_bits <= start_shift ||
@@ -125,70 +291,9 @@ WalkResult walk(const WalkConfig& config, std::uint64_t input_address, Descripto
     // concatenated). Base-address bits below that size are treated as zero: a CONSTRAINED
     // UNPREDICTABLE choice (Arm ARM D8.2.4) that matches an implementation which ignores them.
     const unsigned start_bits = config.input_bits - start_shift;
-    std::uint64_t table = align_down(config.table_base, std::uint64_t{8} << start_bits);
+    const std::uint64_t table = align_down(config.table_base, std::uint64_t{8} << start_bits);
     if (exceeds_output_size(config, table)) return fault_at(FaultType::address_size, level, 0);
-
-    TableAttributes restrictions;
-    if (cache) {
-        // Start from the deepest level whose table is cached for this input.
-        for (unsigned l = 3; l > config.start_level; --l) {
-            std::uint64_t cached_table = 0;
-            TableAttributes cached_attributes;
-            if (cache->lookup(l, input_address >> level_shift(config.granule_bits, l - 1), cached_table,
-                              cached_attributes)) {
-                level = l;
-                table = cached_table;
-                restrictions = cached_attributes;
-                break;
-            }
-        }
-    }
-    unsigned fetches = 0;
-    for (;; ++level) {
-        const unsigned shift = level_shift(config.granule_bits, level);
-        const unsigned index_bits = level == config.start_level ? start_bits : bits_per_level(config.granule_bits);
-        const std::uint64_t index = (input_address >> shift) & low_mask(index_bits);
-        const std::uint64_t entry_address = table + index * 8;
-
-        std::uint64_t descriptor = 0;
-        ++fetches;
-        switch (reader.read_descriptor(entry_address, descriptor)) {
-        case FetchStatus::ok: break;
-        case FetchStatus::external_abort: return fault_at(FaultType::external_abort, level, fetches, entry_address);
-        case FetchStatus::stage2_fault: return fault_at(FaultType::stage2_fault, level, fetches, entry_address);
-        }
-
-        if (!kValid.is_set_in(descriptor)) return fault_at(FaultType::translation, level, fetches);
-        const bool table_or_page = kTableOrPage.is_set_in(descriptor);
-        const std::uint64_t next = descriptor_address(config, descriptor);
-
-        if (level < 3 && table_or_page) {
-            if (exceeds_output_size(config, next)) return fault_at(FaultType::address_size, level, fetches);
-            if (config.stage == Stage::one) add_table_attributes(restrictions, descriptor);
-            table = next;
-            if (cache) cache->fill(level + 1, input_address >> shift, table, restrictions);
-            continue;
-        }
-        // A leaf: a page at level 3 (type 0b11), a block above it (type 0b01) where the granule allows.
-        if (level == 3 ? !table_or_page : !block_allowed(config, level))
-            return fault_at(FaultType::translation, level, fetches);
-        if (exceeds_output_size(config, next)) return fault_at(FaultType::address_size, level, fetches);
-        if (!kAccessFlag.is_set_in(descriptor) && !config.access_flag_fault_disabled)
-            return fault_at(FaultType::access_flag, level, fetches);
-
-        WalkResult result;
-        result.descriptor_fetches = fetches;
-        Translation& t = result.translation;
-        t.level = level;
-        t.size_bits = shift;
-        t.leaf = descriptor;
-        t.output_address = align_down(next, std::uint64_t{1} << shift) | (input_address & low_mask(shift));
-        t.permissions = leaf_permissions(config.stage, descriptor, restrictions);
-        t.not_global = config.stage == Stage::one && kNotGlobal.is_set_in(descriptor);
-        t.memory_attributes = static_cast<unsigned>(
-            (config.stage == Stage::one ? kAttrIndx : kMemAttr).extract(descriptor));
-        return result;
-    }
+    return Walker(config, input_address, reader, cache, access).run(level, table, start_bits);
 }
 
 FaultType check_access(Stage stage, const Permissions& p, const Access& access) {

@@ -2,7 +2,6 @@
 #include "models/vtd/vtd.h"
 
 #include "models/common/fault_response.h"
-#include "models/common/little_endian.h"
 #include "models/common/log.h"
 #include "models/common/master_attrs.h"
 #include "models/common/translated_access.h"
@@ -17,29 +16,22 @@ using namespace vtd;
 
 namespace {
 
-// Paging-entry and structure accesses through the downstream socket. The accessed/dirty
-// compare-and-exchange is a read and a conditional write in one call, with no wait() between them:
-// atomic as long as the memory system does not wait inside b_transport (the platform's memories
-// never do). Debug translations never write: the exchange then reports success without storing.
+// Paging-entry and structure accesses through the downstream socket; the accessed/dirty
+// compare-and-exchange is the shared one (DownstreamAccess::compare_exchange64: atomic while the
+// memory system does not wait inside b_transport; debug translations never write).
 class DownstreamTableMemory : public TableMemory {
 public:
     DownstreamTableMemory(DownstreamAccess::Socket& socket, sc_time* delay, PayloadPool& pool)
         : access_(socket, delay, pool) {}
 
     FetchStatus read64(std::uint64_t address, std::uint64_t& value) override {
-        std::uint8_t bytes[8];
-        if (!access_.read(address, bytes, sizeof bytes)) return FetchStatus::error;
-        value = load_le(bytes, sizeof bytes);
-        return FetchStatus::ok;
+        return access_.read64(address, value) ? FetchStatus::ok : FetchStatus::error;
     }
 
     FetchStatus compare_exchange64(std::uint64_t address, std::uint64_t expected, std::uint64_t desired,
                                    std::uint64_t& observed) override {
-        if (read64(address, observed) != FetchStatus::ok) return FetchStatus::error;
-        if (observed != expected || access_.is_debug()) return FetchStatus::ok;
-        std::uint8_t bytes[8];
-        store_le(bytes, sizeof bytes, desired);
-        return access_.write(address, bytes, sizeof bytes) ? FetchStatus::ok : FetchStatus::error;
+        return access_.compare_exchange64(address, expected, desired, observed) ? FetchStatus::ok
+                                                                                 : FetchStatus::error;
     }
 
 private:

@@ -393,13 +393,13 @@ TEST(Smmuv3CommandLaterIssue, AtsPriAndStall) {
     EXPECT_EQ(pri.pri_response, 2);
     // CMD_RESUME: Ac 12, Ab 13, StreamID; STAG [15:0].
     const DecodedCommand resume = decode({0x44 | at(1, 13) | at(0x46, 32), 0xBEEF}, f);
-    EXPECT_EQ(resume.kind, CommandKind::later_issue);
+    EXPECT_EQ(resume.kind, CommandKind::resume);
     EXPECT_FALSE(resume.resume_retry);
     EXPECT_TRUE(resume.resume_abort);
     EXPECT_EQ(resume.stag, 0xBEEF);
     EXPECT_EQ(resume.stream_id, 0x46u);
     EXPECT_TRUE(decode({0x44 | at(1, 12), 0}, f).resume_retry);
-    EXPECT_EQ(decode({0x45 | at(0x47, 32), 0}, f).kind, CommandKind::later_issue);
+    EXPECT_EQ(decode({0x45 | at(0x47, 32), 0}, f).kind, CommandKind::stall_term);
     expect_illegal(with_ssec({0x45, 0}), f);
 }
 

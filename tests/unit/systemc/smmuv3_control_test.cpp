@@ -204,10 +204,14 @@ TEST_F(Smmuv3ControlTest, NoMasterGetsADirectPointerThroughTheSmmu) {
 
 TEST_F(Smmuv3ControlTest, FeaturesNotModelledYetAreRefusedAtConstruction) {
     Smmuv3Params p;
-    p.features.httu = 1;  // hardware access-flag update
+    // HTTU 0b01 and 0b10 are modelled (smmuv3_httu_test); 0b11 adds HAFT, which is not.
+    p.features.httu = 3;
     EXPECT_THROW(Smmuv3("smmu_httu", p), std::invalid_argument);
+    // The stall model is modelled (smmuv3_stall_test); its bound must leave room for one stall and
+    // fit the 16-bit STAG.
     p = Smmuv3Params{};
     p.features.stall_model = smmuv3::StallModel::stall_and_terminate;
+    p.max_stalled_transactions = 0;
     EXPECT_THROW(Smmuv3("smmu_stall", p), std::invalid_argument);
     // IDR0.Hyp is RES0 without both stages (SMMUv3 6.3.1): asking for it on a stage-1-only SMMU is a
     // parameter error. With both stages, Hyp and RIL are modelled.
