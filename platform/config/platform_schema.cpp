@@ -256,6 +256,13 @@ SchemaNode smmuv3_schema() {
                                 "range TLB invalidation (IDR3.RIL): TLBI commands with TG/SCALE/NUM/TTL",
                                 "off, as on an SMMUv3.0, so Linux issues the per-page TLBIs the studies were "
                                 "calibrated on"),
+                    choice_key("stall_model", "terminate_only", {"stall_and_terminate", "terminate_only", "stall_forced"},
+                               "IDR0.STALL_MODEL: whether faulting transactions may stall (CD.S, STE.S2S) until "
+                               "CMD_RESUME, must terminate, or must stall"),
+                    integer_key("max_stalled_transactions", 16, 1, 65536,
+                                "transactions stalled at once; beyond it the SMMU accepts no new transaction until "
+                                "one is resumed",
+                                "an assumption: about the transaction slots of one TBU"),
                     integer_key("arch_minor", 0, 0, 3, "architecture minor revision reported in AIDR (3.x)",
                                 "0: the default features are SMMUv3.0's; report 2 with hyp and range_invalidation"),
                     boolean_key("ats", false,

@@ -63,6 +63,11 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     f.cmdq_log2_entries = s["cmdq_log2_entries"];
     f.evtq_log2_entries = s["evtq_log2_entries"];
     f.hyp = s["hyp"];
+    const std::string stall = s["stall_model"];
+    f.stall_model = stall == "stall_and_terminate" ? smmuv3::StallModel::stall_and_terminate
+                    : stall == "stall_forced"     ? smmuv3::StallModel::stall_forced
+                                                  : smmuv3::StallModel::terminate_only;
+    smmu.params.max_stalled_transactions = s["max_stalled_transactions"];
     f.range_invalidation = s["range_invalidation"];
     smmu.params.identity.arch_minor = s["arch_minor"];
     f.ats = s["ats"];
