@@ -256,6 +256,10 @@ SchemaNode smmuv3_schema() {
                                 "range TLB invalidation (IDR3.RIL): TLBI commands with TG/SCALE/NUM/TTL",
                                 "off, as on an SMMUv3.0, so Linux issues the per-page TLBIs the studies were "
                                 "calibrated on"),
+                    integer_key("httu", 0, 0, 2,
+                                "hardware update of translation tables (IDR0.HTTU): 0 none, 1 Access flag, 2 Access "
+                                "flag and dirty state (CD.HA/HD, STE.S2HA/S2HD)",
+                                "0: the studies were calibrated without it, and Linux sets HA/HD only when advertised"),
                     choice_key("stall_model", "terminate_only", {"stall_and_terminate", "terminate_only", "stall_forced"},
                                "IDR0.STALL_MODEL: whether faulting transactions may stall (CD.S, STE.S2S) until "
                                "CMD_RESUME, must terminate, or must stall"),

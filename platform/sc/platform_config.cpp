@@ -63,6 +63,7 @@ Smmuv3Config make_smmuv3(const std::string& name, const ordered_json& s, std::si
     f.cmdq_log2_entries = s["cmdq_log2_entries"];
     f.evtq_log2_entries = s["evtq_log2_entries"];
     f.hyp = s["hyp"];
+    f.httu = s["httu"];
     const std::string stall = s["stall_model"];
     f.stall_model = stall == "stall_and_terminate" ? smmuv3::StallModel::stall_and_terminate
                     : stall == "stall_forced"     ? smmuv3::StallModel::stall_forced

@@ -83,7 +83,7 @@ TEST(PlatformConfig, Smmuv3IdentityAndFeaturesOfALaterRevisionComeFromTheConfigu
         "smmuv3_traffic.yaml", {"smmuv3.smmu0.hyp=true", "smmuv3.smmu0.range_invalidation=true",
                                 "smmuv3.smmu0.arch_minor=2", "smmuv3.smmu0.pri=true", "smmuv3.smmu0.ats=true",
                                 "smmuv3.smmu0.stall_model=stall_and_terminate",
-                                "smmuv3.smmu0.max_stalled_transactions=4"});
+                                "smmuv3.smmu0.max_stalled_transactions=4", "smmuv3.smmu0.httu=2"});
     const Smmuv3Params& params = config.smmus.at(0).params;
     EXPECT_TRUE(params.features.hyp);
     EXPECT_TRUE(params.features.range_invalidation);
@@ -92,6 +92,7 @@ TEST(PlatformConfig, Smmuv3IdentityAndFeaturesOfALaterRevisionComeFromTheConfigu
     EXPECT_EQ(params.identity.arch_minor, 2u);
     EXPECT_EQ(params.features.stall_model, smmuv3::StallModel::stall_and_terminate);
     EXPECT_EQ(params.max_stalled_transactions, 4u);
+    EXPECT_EQ(params.features.httu, 2u);
     EXPECT_EQ(params.atc_invalidation_timeout, sc_core::sc_time(100, sc_core::SC_US));
 }
 
