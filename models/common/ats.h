@@ -30,6 +30,8 @@
 
 namespace iommu_vp {
 
+struct Counter;
+
 // The Translation Completion: what the IOMMU answers to a translation request.
 class AtsTranslation : public tlm::tlm_extension<AtsTranslation> {
 public:
@@ -55,6 +57,15 @@ public:
 
     // Success without any permission: the page is not there (PRI may ask for it).
     bool no_translation() const { return status == Status::success && !read && !write; }
+    // The completion as an Unsupported Request leaves it, before an IOMMU fills it in; the request's
+    // NW is kept.
+    void reset_completion() {
+        status = Status::unsupported_request;
+        translated_address = 0;
+        range_bytes = 4096;
+        read = write = execute = false;
+        privileged = global = untranslated_only = false;
+    }
 
     tlm::tlm_extension_base* clone() const override { return new AtsTranslation(*this); }
     void copy_from(const tlm::tlm_extension_base& other) override {
@@ -95,6 +106,11 @@ public:
         *this = static_cast<const PageRequestMessage&>(other);
     }
 };
+
+// An IOMMU's first step with a translation request: the payload's AtsTranslation, reset and the
+// payload answered OK (the completion's status says the rest); or nullptr when the initiator attached
+// none (a platform error: counted in `aborted`, logged and aborted).
+AtsTranslation* accept_translation_request(tlm::tlm_generic_payload& payload, const char* owner, Counter& aborted);
 
 // PRG Response Code.
 enum class PrgResponseCode : std::uint8_t {

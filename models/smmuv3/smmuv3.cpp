@@ -195,7 +195,7 @@ void Smmuv3::reset() {
     ++generation_;
     atc_pending_.clear();
     atc_.reset();
-    pending_page_requests_.clear();
+    page_requests_pending_.clear();
     terminate_all_stalled("reset");
 }
 

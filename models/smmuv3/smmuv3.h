@@ -86,6 +86,7 @@
 #include "models/common/downstream_access.h"
 #include "models/common/master_attrs.h"
 #include "models/common/register_bank.h"
+#include "models/common/posted_queue.h"
 #include "models/common/register_window.h"
 #include "models/common/translation_stats.h"
 #include "models/common/stats.h"
@@ -332,12 +333,7 @@ private:
         sc_core::sc_time deadline;  // absolute
     };
     std::deque<PendingAtcInvalidation> atc_pending_;
-    struct PendingPageRequest {
-        smmuv3::PriQueueEntry entry;
-        sc_core::sc_time due;       // absolute time at which the SMMU processes it
-    };
-    std::deque<PendingPageRequest> pending_page_requests_;  // received, not yet processed
-    sc_core::sc_event page_request_work_;
+    PostedQueue<smmuv3::PriQueueEntry> page_requests_pending_;  // received, not yet processed
     std::uint64_t generation_ = 0;        // changes on reset: work in flight is abandoned
     sc_core::sc_signal<bool> priq_irq_unbound_{"priq_irq_unbound"};
     // Stalled transactions, in the order they stalled (stable addresses: each waiting thread holds

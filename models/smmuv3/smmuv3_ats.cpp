@@ -27,15 +27,6 @@ namespace {
 constexpr std::uint64_t kPageBytes = 4096;
 constexpr std::uint32_t kPrgIndexMask = 0x1ff;  // PRGIndex is 9 bits
 
-// The completion as an Unsupported Request leaves it; the request's NW is kept.
-void clear_completion(AtsTranslation& completion) {
-    completion.status = AtsTranslation::Status::unsupported_request;
-    completion.translated_address = 0;
-    completion.range_bytes = kPageBytes;
-    completion.read = completion.write = completion.execute = false;
-    completion.privileged = completion.global = completion.untranslated_only = false;
-}
-
 // The Smallest Translation Unit: the smallest granule the SMMU implements (SMMUv3 3.9.1).
 std::uint64_t stu_bytes(const Features& f) {
     if (f.granule_4k) return 4096;
@@ -68,17 +59,9 @@ void Smmuv3::record_ats_event(EventType type, const MasterAttrs& attrs, std::uin
 }
 
 void Smmuv3::serve_translation_request(tlm::tlm_generic_payload& p, sc_time& delay, const MasterAttrs& attrs) {
-    AtsTranslation* completion = p.get_extension<AtsTranslation>();
-    if (!completion) {
-        // A translation request without its completion to fill is a platform error.
-        ++traffic_.aborted;
-        IVP_LOG(LogCategory::guest_error, name(), "translation request without an AtsTranslation extension refused");
-        terminate_transaction(p, FaultResponse::abort);
-        return;
-    }
+    AtsTranslation* completion = accept_translation_request(p, name(), traffic_.aborted);
+    if (!completion) return;
     ++ats_translation_requests_;
-    p.set_response_status(tlm::TLM_OK_RESPONSE);  // the completion's status says the rest
-    clear_completion(*completion);
     const std::uint64_t page = align_down(p.get_address(), kPageBytes);
     if (!params_.features.ats) {
         // IDR0.ATS == 0: no ATS request can be made (SMMUv3 5.2 EATS); nothing to record it against.
@@ -319,21 +302,13 @@ void Smmuv3::receive_page_request(tlm::tlm_generic_payload& p, sc_time& delay, c
     entry.last = message.last;
     entry.prg_index = static_cast<std::uint16_t>(message.group_index & kPrgIndexMask);
     entry.page_address = align_down(message.address, kPageBytes);
-    pending_page_requests_.push_back({entry, sc_core::sc_time_stamp() + delay + params_.page_request_latency});
-    page_request_work_.notify(SC_ZERO_TIME);
+    page_requests_pending_.post(entry, sc_core::sc_time_stamp() + delay + params_.page_request_latency);
     p.set_response_status(tlm::TLM_OK_RESPONSE);  // a posted message: accepted
 }
 
 void Smmuv3::page_request_processor() {
     for (;;) {
-        while (pending_page_requests_.empty()) wait(page_request_work_);
-        const PendingPageRequest next = pending_page_requests_.front();
-        if (next.due > sc_core::sc_time_stamp()) {
-            wait(next.due - sc_core::sc_time_stamp());
-            continue;  // a reset may have emptied the list meanwhile
-        }
-        pending_page_requests_.pop_front();
-        process_page_request(next.entry);
+        process_page_request(page_requests_pending_.take_when_due());
     }
 }
 

@@ -122,7 +122,7 @@ void Vtd::reset() {
     walkers_.reset();
     atc_.reset();
     device_tlb_pending_.clear();
-    pending_page_requests_.clear();
+    page_requests_pending_.clear();
     page_requests_processed_ = page_requests_received_;
     page_request_processed_.notify(SC_ZERO_TIME);
 }

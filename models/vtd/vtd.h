@@ -46,6 +46,7 @@
 #include "models/common/busy_until.h"
 #include "models/common/master_attrs.h"
 #include "models/common/downstream_access.h"
+#include "models/common/posted_queue.h"
 #include "models/common/register_bank.h"
 #include "models/common/register_window.h"
 #include "models/common/stats.h"
@@ -227,10 +228,6 @@ private:
     void complete_translation(const vtd::TranslationRequest& request, const vtd::TranslationResult& result,
                               AtsTranslation& completion, const sc_core::sc_time& delay);
     // Page requests (vtd_page_requests.cpp).
-    struct PendingPageRequest {
-        vtd::PageRequestDescriptor descriptor;
-        sc_core::sc_time due;  // absolute time at which the unit processes it
-    };
     void receive_page_request(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay,
                               const PageRequestMessage& message);
     void page_request_processor();
@@ -272,8 +269,7 @@ private:
         sc_core::sc_time deadline; // absolute
     };
     std::deque<PendingDeviceTlbInvalidation> device_tlb_pending_;
-    std::deque<PendingPageRequest> pending_page_requests_;  // received, not yet processed
-    sc_core::sc_event page_request_work_;
+    PostedQueue<vtd::PageRequestDescriptor> page_requests_pending_;  // received, not yet processed
     sc_core::sc_event page_request_processed_;
     std::uint64_t page_requests_received_ = 0;
     std::uint64_t page_requests_processed_ = 0;

@@ -40,8 +40,7 @@ void Vtd::receive_page_request(tlm::tlm_generic_payload& p, sc_time& delay, cons
     }
     ++page_requests_;
     ++page_requests_received_;
-    PendingPageRequest pending;
-    PageRequestDescriptor& d = pending.descriptor;
+    PageRequestDescriptor d;
     d.requester_id = static_cast<std::uint16_t>(attrs->stream_id);
     d.pasid_present = attrs->has_substream;
     d.pasid = attrs->has_substream ? attrs->substream_id : 0;
@@ -52,22 +51,13 @@ void Vtd::receive_page_request(tlm::tlm_generic_payload& p, sc_time& delay, cons
     d.last = message.last;
     d.group_index = static_cast<std::uint16_t>(message.group_index & low_mask(page_request_field::PRGI.width));
     d.address = align_down(message.address, 4096);
-    pending.due = sc_core::sc_time_stamp() + delay + params_.page_request_latency;
-    pending_page_requests_.push_back(pending);
-    page_request_work_.notify(SC_ZERO_TIME);
+    page_requests_pending_.post(d, sc_core::sc_time_stamp() + delay + params_.page_request_latency);
     p.set_response_status(tlm::TLM_OK_RESPONSE);  // a posted message: accepted
 }
 
 void Vtd::page_request_processor() {
     for (;;) {
-        while (pending_page_requests_.empty()) wait(page_request_work_);
-        const PendingPageRequest next = pending_page_requests_.front();
-        if (next.due > sc_core::sc_time_stamp()) {
-            wait(next.due - sc_core::sc_time_stamp());
-            continue;  // a reset may have emptied the list meanwhile
-        }
-        pending_page_requests_.pop_front();
-        process_page_request(next.descriptor);
+        process_page_request(page_requests_pending_.take_when_due());
         ++page_requests_processed_;
         page_request_processed_.notify(SC_ZERO_TIME);
     }

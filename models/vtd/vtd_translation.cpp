@@ -146,33 +146,13 @@ void Vtd::translate_transaction(tlm::tlm_generic_payload& p, sc_time& delay) {
 // ---------------------------------------------------------------------------------------------
 // ATS translation requests
 
-namespace {
-
-// The completion fields as an Unsupported Request leaves them; the request's NW is kept.
-void clear_completion(AtsTranslation& completion) {
-    completion.status = AtsTranslation::Status::unsupported_request;
-    completion.translated_address = 0;
-    completion.range_bytes = 4096;
-    completion.read = completion.write = completion.execute = false;
-    completion.privileged = completion.global = completion.untranslated_only = false;
-}
-
-}  // namespace
 
 void Vtd::serve_translation_request(tlm::tlm_generic_payload& p, sc_time& delay) {
     const MasterAttrs* attrs = accept_device_transaction(p, name(), traffic_.missing_attributes);
     if (!attrs) return;
-    AtsTranslation* completion = p.get_extension<AtsTranslation>();
-    if (!completion) {
-        // A translation request without its completion to fill is a platform error.
-        ++traffic_.aborted;
-        IVP_LOG(LogCategory::guest_error, name(), "translation request without an AtsTranslation extension refused");
-        terminate_transaction(p, FaultResponse::abort);
-        return;
-    }
+    AtsTranslation* completion = accept_translation_request(p, name(), traffic_.aborted);
+    if (!completion) return;
     ++ats_translation_requests_;
-    p.set_response_status(tlm::TLM_OK_RESPONSE);  // the completion's status says the rest
-    clear_completion(*completion);
     const char* refusal = nullptr;
     if (!params_.features.device_tlb) refusal = "ECAP.DT = 0";
     else if (!translation_enabled_) refusal = "translation is not enabled (TE = 0)";
