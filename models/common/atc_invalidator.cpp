@@ -4,12 +4,17 @@ namespace iommu_vp {
 
 AtcInvalidator::AtcInvalidator(const char* port_name) : endpoints(port_name) {}
 
-std::uint64_t AtcInvalidator::send(AtcInvalidation request) {
+AtsEndpointIf* AtcInvalidator::endpoint_for(std::uint32_t requester) {
+    for (int i = 0; i < endpoints.size(); ++i)
+        if (endpoints[i]->ats_serves(requester)) return endpoints[i];
+    return nullptr;
+}
+
+std::uint64_t AtcInvalidator::send(AtcInvalidation request, const sc_core::sc_time& timeout) {
     const std::uint64_t sequence = next_sequence_++;
     ++sent_;
-    AtsEndpointIf* target = nullptr;
-    for (int i = 0; i < endpoints.size() && !target; ++i)
-        if (endpoints[i]->ats_serves(request.requester)) target = endpoints[i];
+    sent_order_.push_back({sequence, request.requester, sc_core::sc_time_stamp() + timeout});
+    AtsEndpointIf* target = endpoint_for(request.requester);
     if (!target) {
         ++without_endpoint_;
         ++completed_;
@@ -53,7 +58,32 @@ bool AtcInvalidator::wait_until_completed(std::uint64_t sequence, const sc_core:
     return true;
 }
 
+AtcInvalidator::SyncOutcome AtcInvalidator::wait_for_sent() {
+    SyncOutcome outcome;
+    const std::uint64_t resets = resets_;
+    while (!sent_order_.empty()) {
+        const Sent next = sent_order_.front();
+        const sc_core::sc_time now = sc_core::sc_time_stamp();
+        const bool completed =
+            wait_until_completed(next.sequence + 1, next.deadline > now ? next.deadline - now : sc_core::SC_ZERO_TIME);
+        if (resets != resets_) {
+            outcome.kind = SyncOutcome::Kind::abandoned;
+            return outcome;
+        }
+        sent_order_.pop_front();
+        if (!completed) {
+            outcome.kind = SyncOutcome::Kind::timed_out;
+            outcome.requester = next.requester;
+            return outcome;
+        }
+        ++outcome.completed;
+    }
+    return outcome;
+}
+
 void AtcInvalidator::reset() {
+    ++resets_;
+    sent_order_.clear();
     outstanding_.clear();
     sent_ = completed_ = timed_out_ = without_endpoint_ = 0;
 }

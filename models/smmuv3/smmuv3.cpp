@@ -193,7 +193,6 @@ void Smmuv3::reset() {
     effective_gbpa_ = static_cast<std::uint32_t>(bank_.get("GBPA"));
     ats_check_ = false;
     ++generation_;
-    atc_pending_.clear();
     atc_.reset();
     page_requests_pending_.clear();
     terminate_all_stalled("reset");

@@ -326,13 +326,6 @@ private:
     bool environment_stale_ = true;
     bool smmu_enabled_ = false;           // CR0ACK.SMMUEN, kept in step with the register
     bool ats_check_ = false;              // CR0ACK.ATSCHK, kept in step with the register
-    // CMD_ATC_INVs sent and not yet waited for by a CMD_SYNC, in order.
-    struct PendingAtcInvalidation {
-        std::uint64_t sequence;     // AtcInvalidator's
-        std::uint32_t stream_id;
-        sc_core::sc_time deadline;  // absolute
-    };
-    std::deque<PendingAtcInvalidation> atc_pending_;
     PostedQueue<smmuv3::PriQueueEntry> page_requests_pending_;  // received, not yet processed
     std::uint64_t generation_ = 0;        // changes on reset: work in flight is abandoned
     sc_core::sc_signal<bool> priq_irq_unbound_{"priq_irq_unbound"};

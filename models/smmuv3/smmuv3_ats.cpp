@@ -203,11 +203,7 @@ void Smmuv3::serve_translated_request(tlm::tlm_generic_payload& p, sc_time& dela
 // ---------------------------------------------------------------------------------------------
 // ATC invalidation (CMD_ATC_INV, CMD_SYNC) and PRG responses (CMD_PRI_RESP)
 
-AtsEndpointIf* Smmuv3::ats_endpoint_for(std::uint32_t stream_id) {
-    for (int i = 0; i < ats_endpoints.size(); ++i)
-        if (ats_endpoints[i]->ats_serves(stream_id)) return ats_endpoints[i];
-    return nullptr;
-}
+AtsEndpointIf* Smmuv3::ats_endpoint_for(std::uint32_t stream_id) { return atc_.endpoint_for(stream_id); }
 
 void Smmuv3::send_atc_invalidation(const DecodedCommand& command) {
     if (!smmu_enabled()) {
@@ -227,31 +223,18 @@ void Smmuv3::send_atc_invalidation(const DecodedCommand& command) {
     if (!ats_endpoint_for(command.stream_id)) ++atc_invalidations_without_endpoint_;
     // Sent at once and not waited for here: a later CMD_SYNC waits (4.5.1: consumption does not
     // guarantee completion).
-    const std::uint64_t sequence = atc_.send(request);
-    atc_pending_.push_back(
-        {sequence, command.stream_id, sc_core::sc_time_stamp() + params_.atc_invalidation_timeout});
+    atc_.send(request, params_.atc_invalidation_timeout);
 }
 
 bool Smmuv3::complete_atc_invalidations() {
     // Each invalidation has its own deadline, counted from when it was sent.
-    const std::uint64_t generation = generation_;
-    while (!atc_pending_.empty()) {
-        const PendingAtcInvalidation next = atc_pending_.front();
-        const sc_time now = sc_core::sc_time_stamp();
-        const sc_time left = next.deadline > now ? next.deadline - now : SC_ZERO_TIME;
-        const bool completed = atc_.wait_until_completed(next.sequence + 1, left);
-        if (generation != generation_) return true;  // reset meanwhile: nothing is outstanding
-        atc_pending_.pop_front();
-        if (completed) {
-            ++atc_invalidations_completed_;
-            continue;
-        }
-        ++atc_invalidations_timed_out_;
-        IVP_LOG(LogCategory::fault, name(), "ATC invalidation of StreamID 0x" << std::hex << next.stream_id
-                                                << " not completed within the time-out: CERROR_ATC_INV_SYNC");
-        return false;
-    }
-    return true;
+    const AtcInvalidator::SyncOutcome outcome = atc_.wait_for_sent();
+    atc_invalidations_completed_.add(outcome.completed);
+    if (outcome.kind != AtcInvalidator::SyncOutcome::Kind::timed_out) return true;  // (abandoned: reset meanwhile)
+    ++atc_invalidations_timed_out_;
+    IVP_LOG(LogCategory::fault, name(), "ATC invalidation of StreamID 0x" << std::hex << outcome.requester
+                                            << " not completed within the time-out: CERROR_ATC_INV_SYNC");
+    return false;
 }
 
 void Smmuv3::deliver_pri_response(const DecodedCommand& command) {

@@ -118,7 +118,7 @@ void Smmuv3::command_processor() {
             if (command.kind == CommandKind::sync) {
                 // SMMUv3 3.9.1.4, 7.1: a CMD_SYNC that cannot complete a CMD_ATC_INV before it stops
                 // the queue at itself with CERROR_ATC_INV_SYNC and sends no completion signal.
-                if (!atc_pending_.empty() && !complete_atc_invalidations()) {
+                if (!complete_atc_invalidations()) {
                     stop_command_queue(CommandError::atc_inv_sync);
                     break;
                 }

@@ -121,7 +121,6 @@ void Vtd::reset() {
     invalidate_all_caches();
     walkers_.reset();
     atc_.reset();
-    device_tlb_pending_.clear();
     page_requests_pending_.clear();
     page_requests_processed_ = page_requests_received_;
     page_request_processed_.notify(SC_ZERO_TIME);

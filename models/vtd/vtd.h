@@ -262,13 +262,6 @@ private:
     vtd::Iotlb iotlb_;
     vtd::PagingStructureCache paging_structure_cache_;
     BusyUntilResource walkers_;
-    // Device-TLB invalidations sent and not yet waited for, in order.
-    struct PendingDeviceTlbInvalidation {
-        std::uint64_t sequence;    // AtcInvalidator's
-        std::uint16_t source_id;
-        sc_core::sc_time deadline; // absolute
-    };
-    std::deque<PendingDeviceTlbInvalidation> device_tlb_pending_;
     PostedQueue<vtd::PageRequestDescriptor> page_requests_pending_;  // received, not yet processed
     sc_core::sc_event page_request_processed_;
     std::uint64_t page_requests_received_ = 0;

@@ -177,36 +177,25 @@ bool Vtd::perform_wait(const InvalidationWait& wait, std::uint64_t generation) {
 // ---------------------------------------------------------------------------------------------
 // Device TLB (VT-d 6.5.2.5, 6.5.2.6) and page group responses (7.6.1)
 
-AtsEndpointIf* Vtd::ats_endpoint_for(std::uint32_t requester) {
-    for (int i = 0; i < ats_endpoints.size(); ++i)
-        if (ats_endpoints[i]->ats_serves(requester)) return ats_endpoints[i];
-    return nullptr;
-}
+AtsEndpointIf* Vtd::ats_endpoint_for(std::uint32_t requester) { return atc_.endpoint_for(requester); }
 
 void Vtd::send_device_tlb_invalidation(std::uint16_t source_id, const AtcInvalidation& request) {
     // Sent at once and not waited for here: a later wait descriptor waits (non-blocking, as on
     // hardware, where the invalidation completion comes back as a message).
     ++device_tlb_invalidations_;
     if (!ats_endpoint_for(source_id)) ++device_tlb_without_endpoint_;
-    const std::uint64_t sequence = atc_.send(request);
-    device_tlb_pending_.push_back(
-        {sequence, source_id, sc_core::sc_time_stamp() + params_.device_tlb_invalidation_timeout});
+    atc_.send(request, params_.device_tlb_invalidation_timeout);
 }
 
 Vtd::WaitOutcome Vtd::complete_device_tlb_invalidations(std::uint64_t generation) {
     // Each invalidation has its own deadline, counted from when it was sent; the first one to miss
     // it names the source-id in IQERCD.ITESID.
-    while (!device_tlb_pending_.empty()) {
-        const PendingDeviceTlbInvalidation next = device_tlb_pending_.front();
-        const sc_time now = sc_core::sc_time_stamp();
-        const sc_time left = next.deadline > now ? next.deadline - now : SC_ZERO_TIME;
-        const bool completed = atc_.wait_until_completed(next.sequence + 1, left);
-        if (generation != queue_generation_) return WaitOutcome::abandoned;
-        device_tlb_pending_.pop_front();
-        if (!completed) {
-            invalidation_timeout(next.source_id);
-            return WaitOutcome::timed_out;
-        }
+    const AtcInvalidator::SyncOutcome outcome = atc_.wait_for_sent();
+    if (generation != queue_generation_ || outcome.kind == AtcInvalidator::SyncOutcome::Kind::abandoned)
+        return WaitOutcome::abandoned;
+    if (outcome.kind == AtcInvalidator::SyncOutcome::Kind::timed_out) {
+        invalidation_timeout(static_cast<std::uint16_t>(outcome.requester));
+        return WaitOutcome::timed_out;
     }
     return WaitOutcome::completed;
 }

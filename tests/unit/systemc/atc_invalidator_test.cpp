@@ -1,7 +1,7 @@
 // The IOMMU's side of ATC invalidation (models/common/atc_invalidator.h) with two endpoints' ATCs
 // bound to its port, one of them ignoring invalidations: completion after the endpoint's latency, a
-// time-out when an endpoint never answers, no wait for a requester without an endpoint, and a wait
-// that covers only what was sent before it.
+// time-out when an endpoint never answers, no wait for a requester without an endpoint, and each
+// request's deadline counted from its sending rather than from the wait.
 #include "models/common/atc_invalidator.h"
 #include "models/dma/ats_endpoint.h"
 #include "sc_test.h"
@@ -43,22 +43,28 @@ class AtcInvalidatorTest : public testing::ScTest {};
 
 TEST_F(AtcInvalidatorTest, SyncWaitsForCompletionsTimesOutOnASilentEndpointAndSkipsAbsentOnes) {
     std::vector<std::string> steps;
-    auto note = [&](const std::string& what, bool ok) {
-        steps.push_back(what + (ok ? " ok at " : " timed out at ") + sc_core::sc_time_stamp().to_string());
+    auto note = [&](const std::string& what, const AtcInvalidator::SyncOutcome& outcome) {
+        using Kind = AtcInvalidator::SyncOutcome::Kind;
+        std::string result = outcome.kind == Kind::completed ? " completed" : outcome.kind == Kind::timed_out
+                                                                                  ? " timed out"
+                                                                                  : " abandoned";
+        if (outcome.kind == Kind::timed_out) result += " (requester " + std::to_string(outcome.requester) + ")";
+        steps.push_back(what + result + " at " + sc_core::sc_time_stamp().to_string());
     };
+    const sc_time timeout(100, SC_US);
     Iommu iommu("iommu", [&](Iommu& self) {
         AtcInvalidator& inv = self.invalidator;
-        inv.send(for_requester(0x10));
-        note("answering endpoint", inv.wait_until_completed(inv.next_sequence(), sc_time(100, SC_US)));
-        inv.send(for_requester(0x20));
-        note("silent endpoint", inv.wait_until_completed(inv.next_sequence(), sc_time(100, SC_US)));
-        inv.send(for_requester(0x30));
-        note("no endpoint", inv.wait_until_completed(inv.next_sequence(), sc_time(100, SC_US)));
-        // A wait covers what was sent before it only.
-        inv.send(for_requester(0x10));
-        const std::uint64_t before_silent = inv.next_sequence();
-        inv.send(for_requester(0x20));
-        note("before the silent one", inv.wait_until_completed(before_silent, sc_time(100, SC_US)));
+        inv.send(for_requester(0x10), timeout);
+        note("answering endpoint", inv.wait_for_sent());
+        inv.send(for_requester(0x20), timeout);
+        note("silent endpoint", inv.wait_for_sent());
+        inv.send(for_requester(0x30), timeout);
+        note("no endpoint", inv.wait_for_sent());
+        // The deadline counts from the sending, not from the wait; the answering one completes first.
+        inv.send(for_requester(0x10), timeout);
+        inv.send(for_requester(0x20), timeout);
+        sc_core::wait(sc_time(50, SC_US));
+        note("both, waited for 50 us later", inv.wait_for_sent());
         steps.push_back("outstanding " + std::to_string(inv.outstanding()));
     });
     AtsEndpointParams ignoring;
@@ -70,14 +76,14 @@ TEST_F(AtcInvalidatorTest, SyncWaitsForCompletionsTimesOutOnASilentEndpointAndSk
     iommu.invalidator.endpoints.bind(silent.ats);
     sc_core::sc_start();
     EXPECT_EQ(steps, (std::vector<std::string>{
-                         "answering endpoint ok at 1 us",      // the endpoint's 1 us latency
-                         "silent endpoint timed out at 101 us",
-                         "no endpoint ok at 101 us",
-                         "before the silent one ok at 102 us",
-                         "outstanding 1",
+                         "answering endpoint completed at 1 us",  // the endpoint's 1 us latency
+                         "silent endpoint timed out (requester 32) at 101 us",
+                         "no endpoint completed at 101 us",
+                         "both, waited for 50 us later timed out (requester 32) at 201 us",
+                         "outstanding 0",
                      }));
     EXPECT_EQ(iommu.invalidator.sent(), 5u);
-    EXPECT_EQ(iommu.invalidator.timed_out(), 1u);
+    EXPECT_EQ(iommu.invalidator.timed_out(), 2u);
     EXPECT_EQ(iommu.invalidator.without_endpoint(), 1u);
 }
 
