@@ -21,6 +21,7 @@
 #include "models/smmuv3/smmuv3.h"
 
 #include "unit/systemc/smmuv3_bench.h"
+#include "unit/systemc/ats_test_kit.h"
 #include "unit/systemc/tlm_test_kit.h"
 
 #include <gtest/gtest.h>
@@ -34,6 +35,9 @@
 namespace iommu_vp::testing::smmuv3_ats_bench {
 
 using namespace testing::smmuv3_bench;
+using testing::Completion;
+using testing::translation_request;
+using testing::send_page_request;
 
 constexpr std::uint64_t IDR1 = 0x4, STRTAB_BASE = 0x80, STRTAB_BASE_CFG = 0x88, EVTQ_BASE = 0xa0,
                         EVTQ_PROD = 0x100a8, PRIQ_BASE = 0xc0, PRIQ_PROD = 0x100c8, PRIQ_CONS = 0x100cc,
@@ -231,34 +235,6 @@ inline std::uint32_t poll_cons(TestInitiator& cpu, std::uint32_t expected, doubl
     return cons;
 }
 
-// One ATS translation request from the device: a read carrying an AtsTranslation to fill.
-struct Completion {
-    tlm::tlm_response_status response = tlm::TLM_INCOMPLETE_RESPONSE;
-    AtsTranslation translation;
-    bool data_untouched = false;  // the payload's buffer came back as it went
-};
-inline Completion translation_request(TestInitiator& device, std::uint64_t address, MasterAttrs attrs,
-                                      bool no_write) {
-    Completion c;
-    attrs.ats = AtsState::translation_request;
-    c.translation.no_write = no_write;
-    std::array<std::uint8_t, 8> buffer{};
-    buffer.fill(0xa5);
-    tlm::tlm_generic_payload p;
-    prepare_payload(p, true, address, buffer.data(), static_cast<unsigned>(buffer.size()));
-    p.set_extension(&attrs);
-    p.set_extension(&c.translation);
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    device.socket->b_transport(p, delay);
-    p.clear_extension(&attrs);
-    p.clear_extension(&c.translation);
-    sc_core::wait(delay);
-    c.response = p.get_response_status();
-    c.data_untouched = true;
-    for (std::uint8_t b : buffer) c.data_untouched = c.data_untouched && b == 0xa5;
-    return c;
-}
-
 // A translated (ATS) write of four bytes from the device.
 inline tlm::tlm_response_status translated_write(TestInitiator& device, std::uint32_t sid, std::uint64_t address,
                                                  std::uint32_t value) {
@@ -292,17 +268,7 @@ inline tlm::tlm_response_status page_request(TestInitiator& device, const PageRe
     message.write = r.write;
     message.execute = r.execute;
     message.privileged = r.privileged;
-    std::array<std::uint8_t, 8> unused{};
-    tlm::tlm_generic_payload p;
-    prepare_payload(p, false, r.address, unused.data(), static_cast<unsigned>(unused.size()));
-    p.set_extension(&attrs);
-    p.set_extension(&message);
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    device.socket->b_transport(p, delay);
-    p.clear_extension(&attrs);
-    p.clear_extension(&message);
-    sc_core::wait(delay);
-    return p.get_response_status();
+    return send_page_request(device, attrs, message);
 }
 
 inline const StatsGroup* child_group(const StatsGroup& group, const std::string& name) {

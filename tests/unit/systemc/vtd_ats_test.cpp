@@ -27,6 +27,7 @@
 #include "models/vtd/vtd.h"
 
 #include "sc_test.h"
+#include "unit/systemc/ats_test_kit.h"
 #include "unit/systemc/tlm_test_kit.h"
 #include "unit/systemc/vtd_bench.h"
 
@@ -41,6 +42,9 @@ namespace {
 
 using testing::ns;
 using testing::TestInitiator;
+using testing::Completion;
+using testing::translation_request;
+using testing::send_page_request;
 using namespace testing::vtd_bench;
 
 class VtdAtsTest : public iommu_vp::testing::ScTest {};
@@ -116,33 +120,6 @@ void enable_page_request_queue(TestInitiator& cpu) {
     write32(cpu, PEDATA, 0x77);
 }
 
-// One ATS translation request from the device: a read carrying an AtsTranslation to fill.
-struct Completion {
-    tlm::tlm_response_status response = tlm::TLM_INCOMPLETE_RESPONSE;
-    AtsTranslation translation;
-    bool data_untouched = false;  // the payload's buffer came back as it went
-};
-Completion translation_request(TestInitiator& device, std::uint64_t address, MasterAttrs attrs, bool no_write) {
-    Completion c;
-    attrs.ats = AtsState::translation_request;
-    c.translation.no_write = no_write;
-    std::array<std::uint8_t, 8> buffer{};
-    buffer.fill(0xa5);
-    tlm::tlm_generic_payload p;
-    prepare_payload(p, true, address, buffer.data(), static_cast<unsigned>(buffer.size()));
-    p.set_extension(&attrs);
-    p.set_extension(&c.translation);
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    device.socket->b_transport(p, delay);
-    p.clear_extension(&attrs);
-    p.clear_extension(&c.translation);
-    sc_core::wait(delay);
-    c.response = p.get_response_status();
-    c.data_untouched = true;
-    for (std::uint8_t byte : buffer) c.data_untouched = c.data_untouched && byte == 0xa5;
-    return c;
-}
-
 MasterAttrs translated(MasterAttrs attrs) {
     attrs.ats = AtsState::translated;
     return attrs;
@@ -158,18 +135,7 @@ tlm::tlm_response_status page_request(TestInitiator& device, const MasterAttrs& 
     message.read = true;
     message.write = write;
     message.privileged = privileged;
-    MasterAttrs request_attrs = attrs;
-    std::array<std::uint8_t, 8> unused{};
-    tlm::tlm_generic_payload p;
-    prepare_payload(p, false, address, unused.data(), static_cast<unsigned>(unused.size()));
-    p.set_extension(&request_attrs);
-    p.set_extension(&message);
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    device.socket->b_transport(p, delay);
-    p.clear_extension(&request_attrs);
-    p.clear_extension(&message);
-    sc_core::wait(delay);
-    return p.get_response_status();
+    return send_page_request(device, attrs, message);
 }
 
 // An ATS endpoint that records what the unit sends it; invalidations complete at once.
