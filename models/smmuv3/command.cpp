@@ -485,7 +485,6 @@ void describe_fields(std::string& text, const DecodedCommand& c) {
         break;
     case CommandKind::stall_term: append_field(text, "sid", c.stream_id); break;
     case CommandKind::sync: describe_sync(text, c); break;
-    case CommandKind::later_issue: text += " (not modelled yet)"; break;
     case CommandKind::illegal: break;
     }
 }
@@ -509,7 +508,6 @@ std::string describe(const DecodedCommand& command) {
 const char* command_kind_name(CommandKind kind) {
     switch (kind) {
     case CommandKind::illegal: return "illegal";
-    case CommandKind::later_issue: return "later_issue";
     case CommandKind::prefetch_config: return "prefetch_config";
     case CommandKind::prefetch_addr: return "prefetch_addr";
     case CommandKind::cfgi_ste: return "cfgi_ste";

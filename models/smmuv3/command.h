@@ -115,7 +115,6 @@ inline constexpr BitField RESUME_STAG = bits(15, 0);
 // What the model does with a decoded command.
 enum class CommandKind : std::uint8_t {
     illegal,       // CERROR_ILL; DecodedCommand::illegal_reason says why
-    later_issue,   // legal for these features, not yet acted on: log once as unimplemented
     prefetch_config,
     prefetch_addr,
     cfgi_ste,

@@ -98,8 +98,6 @@ void Smmuv3::command_processor() {
                 break;
             }
             wait(params_.command_latency);
-            if (command.kind == CommandKind::later_issue)
-                log::unimplemented_once(name(), std::string("command ") + command_opcode_name(command.opcode));
             if (!command.out_of_range) {  // CONSTRAINED UNPREDICTABLE: no effect (command.h)
                 // CR2.E2H as it is now: CMD_TLBI_EL2_VA/VAA act on the regime it selects (4.4.2.8,
                 // 4.4.2.9). CR2 cannot change while SMMUEN is 1, so this is the effective value
